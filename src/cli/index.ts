@@ -1,0 +1,25 @@
+#!/usr/bin/env node
+/** `reverb` command line: argument parsing and printing only. */
+import { Command, Option } from 'commander';
+import { runStart } from './start.js';
+
+const program = new Command();
+program.name('reverb').description('Laravel Reverb for Node.js: a Pusher-protocol WebSocket server');
+
+program
+  .command('start')
+  .description('Start the Reverb server')
+  .option('--host <host>', 'The IP address the server should bind to')
+  .option('--port <port>', 'The port the server should listen on')
+  .option('--path <path>', 'The path the server should prefix to all routes')
+  .option('--hostname <hostname>', 'The hostname the server is accessible from')
+  .option('--debug', 'Indicates whether debug messages should be displayed in the terminal')
+  .option('--config <file>', 'Configuration file (default: reverb.config.json, .mjs or .js in the working directory)')
+  .option('--env-file <file>', 'Environment file to load first (default: .env in the working directory)')
+  .addOption(new Option('--log-format <format>', 'Log output format').choices(['pretty', 'json']))
+  .action(runStart);
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : String(error));
+  process.exit(1);
+});

@@ -1,0 +1,81 @@
+/**
+ * The cluster of one: delivery is a direct call and every answer comes from
+ * this server's own channels, so a single server needs no extra bookkeeping.
+ */
+import type { PusherServer } from '../protocol/server.js';
+import type { ChannelCounts, ChannelDelivery, Cluster, PresenceMember } from './types.js';
+import type { Channel } from '../protocol/channels/channel.js';
+import { CacheStore } from './cache.js';
+
+const EMPTY: ChannelCounts = { subscriptionCount: 0, userCount: 0 };
+
+function counts(channel: Channel): ChannelCounts {
+  return { subscriptionCount: channel.subscribers.size, userCount: channel.localMembers.size };
+}
+
+export class LocalCluster implements Cluster {
+  private server: PusherServer | undefined;
+  private readonly cache = new CacheStore();
+
+  attach(server: PusherServer): void {
+    this.server = server;
+  }
+
+  private channel(appId: string, name: string): Channel | undefined {
+    return this.server?.appsById.get(appId)?.channels.get(name);
+  }
+
+  private members(appId: string, name: string): PresenceMember[] {
+    const channel = this.channel(appId, name);
+    return channel ? [...channel.localMembers.values()].map((local) => local.member) : [];
+  }
+
+  publish(delivery: ChannelDelivery): void {
+    this.server?.deliver(delivery);
+  }
+
+  async presenceJoined(appId: string, channel: string): Promise<{ added: boolean; members: readonly PresenceMember[] }> {
+    return { added: true, members: this.members(appId, channel) };
+  }
+
+  async presenceLeft(): Promise<boolean> {
+    return true;
+  }
+
+  async presenceMembers(appId: string, channel: string): Promise<readonly PresenceMember[]> {
+    return this.members(appId, channel);
+  }
+
+  cacheStore(appId: string, channel: string, frame: string, ttlSeconds: number): void {
+    this.cache.store(`${appId}\n${channel}`, frame, ttlSeconds);
+  }
+
+  async cachedFrame(appId: string, channel: string): Promise<string | undefined> {
+    return this.cache.get(`${appId}\n${channel}`);
+  }
+
+  async channelCounts(appId: string, name: string): Promise<ChannelCounts> {
+    const channel = this.channel(appId, name);
+    return channel ? counts(channel) : EMPTY;
+  }
+
+  async occupiedChannels(appId: string): Promise<ReadonlyMap<string, ChannelCounts>> {
+    const out = new Map<string, ChannelCounts>();
+    for (const [name, channel] of this.server?.appsById.get(appId)?.channels ?? []) {
+      if (!channel.isEmpty) out.set(name, counts(channel));
+    }
+    return out;
+  }
+
+  async connectionCount(appId: string): Promise<number> {
+    return this.server?.appsById.get(appId)?.connections.size ?? 0;
+  }
+
+  async terminateUser(appId: string, userId: string): Promise<void> {
+    this.server?.terminateLocalUser(appId, userId);
+  }
+
+  async close(): Promise<void> {
+    this.cache.clear();
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * Laravel Reverb's published config/reverb.php, as a function of the
+ * environment: same keys, same variables, same defaults (reference/reverb.md §2).
+ * Values stay raw here; the schema validates and types them.
+ */
+import { env, type Env } from './env.js';
+
+export type RawConfig = Record<string, unknown>;
+
+export function reverbDefaults(vars: Env): RawConfig {
+  return {
+    default: env(vars, 'REVERB_SERVER', 'reverb'),
+    servers: {
+      reverb: {
+        host: env(vars, 'REVERB_SERVER_HOST', '0.0.0.0'),
+        port: env(vars, 'REVERB_SERVER_PORT', 8080),
+        path: env(vars, 'REVERB_SERVER_PATH', ''),
+        hostname: env(vars, 'REVERB_HOST', null),
+        options: { tls: {} },
+        max_request_size: env(vars, 'REVERB_MAX_REQUEST_SIZE', 10_000),
+        scaling: {
+          enabled: env(vars, 'REVERB_SCALING_ENABLED', false),
+          channel: env(vars, 'REVERB_SCALING_CHANNEL', 'reverb'),
+          server: {
+            url: env(vars, 'REDIS_URL', null),
+            host: env(vars, 'REDIS_HOST', '127.0.0.1'),
+            port: env(vars, 'REDIS_PORT', '6379'),
+            username: env(vars, 'REDIS_USERNAME', null),
+            password: env(vars, 'REDIS_PASSWORD', null),
+            database: env(vars, 'REDIS_DB', '0'),
+            timeout: env(vars, 'REDIS_TIMEOUT', 60),
+          },
+        },
+        // reverb-ts additions (not in Reverb's file), each with its own variable.
+        max_buffered_output: env(vars, 'REVERB_MAX_BUFFERED_OUTPUT', 1_048_576),
+        auth_timestamp_tolerance: env(vars, 'REVERB_AUTH_TIMESTAMP_TOLERANCE', 600),
+        shutdown_timeout: env(vars, 'REVERB_SHUTDOWN_TIMEOUT', 10),
+      },
+    },
+    apps: {
+      provider: 'config',
+      apps: [defaultApp(vars)],
+    },
+  };
+}
+
+function defaultApp(vars: Env): RawConfig {
+  return {
+    key: env(vars, 'REVERB_APP_KEY', null),
+    secret: env(vars, 'REVERB_APP_SECRET', null),
+    app_id: env(vars, 'REVERB_APP_ID', null),
+    options: {
+      host: env(vars, 'REVERB_HOST', null),
+      port: env(vars, 'REVERB_PORT', 443),
+      scheme: env(vars, 'REVERB_SCHEME', 'https'),
+    },
+    allowed_origins: ['*'],
+    ping_interval: env(vars, 'REVERB_APP_PING_INTERVAL', 60),
+    activity_timeout: env(vars, 'REVERB_APP_ACTIVITY_TIMEOUT', 30),
+    max_connections: env(vars, 'REVERB_APP_MAX_CONNECTIONS', null),
+    max_message_size: env(vars, 'REVERB_APP_MAX_MESSAGE_SIZE', 10_000),
+    accept_client_events_from: env(vars, 'REVERB_APP_ACCEPT_CLIENT_EVENTS_FROM', 'members'),
+    rate_limiting: {
+      enabled: env(vars, 'REVERB_APP_RATE_LIMITING_ENABLED', false),
+      max_attempts: env(vars, 'REVERB_APP_RATE_LIMIT_MAX_ATTEMPTS', 60),
+      decay_seconds: env(vars, 'REVERB_APP_RATE_LIMIT_DECAY_SECONDS', 60),
+      terminate_on_limit: env(vars, 'REVERB_APP_RATE_LIMIT_TERMINATE', false),
+    },
+    pong_timeout: env(vars, 'REVERB_APP_PONG_TIMEOUT', 30),
+    cache_ttl: env(vars, 'REVERB_APP_CACHE_TTL', 1800),
+  };
+}
+
+/** The app served when nothing is configured, so `npm start` works on a fresh clone. */
+export const DEVELOPMENT_APP = {
+  app_id: 'reverb-dev',
+  key: 'reverb-dev-key',
+  secret: 'reverb-dev-secret',
+} as const;

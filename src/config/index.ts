@@ -1,0 +1,95 @@
+/**
+ * The one place that reads configuration: .env, then Reverb's env-driven
+ * defaults, then reverb.config.json/.js/.mjs, then CLI flags.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { loadEnvFile } from './env.js';
+import { reverbDefaults, type RawConfig } from './defaults.js';
+import { ConfigError } from './errors.js';
+import { validateConfig } from './schema.js';
+import type { Config } from './types.js';
+
+export type { Config, AppConfig, ServerConfig } from './types.js';
+export { ConfigError } from './errors.js';
+
+export interface ConfigOverrides {
+  host?: string;
+  port?: number | string;
+  path?: string;
+  hostname?: string;
+  debug?: boolean;
+}
+
+export interface LoadOptions {
+  cwd?: string;
+  /** Explicit config file; otherwise reverb.config.{json,mjs,js} in cwd if present. */
+  configFile?: string;
+  /** Explicit .env file; otherwise `.env` in cwd if present. */
+  envFile?: string;
+  flags?: ConfigOverrides;
+  /** Environment to read (process.env by default; .env is loaded into it). */
+  env?: NodeJS.ProcessEnv;
+}
+
+const CONFIG_FILES = ['reverb.config.json', 'reverb.config.mjs', 'reverb.config.js'];
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** Deep merge where the override wins; arrays (e.g. the app list) are replaced whole. */
+export function mergeConfig(base: RawConfig, override: RawConfig): RawConfig {
+  const out: RawConfig = { ...base };
+  for (const [key, value] of Object.entries(override)) {
+    if (value === undefined) continue;
+    out[key] = isPlainObject(value) && isPlainObject(out[key]) ? mergeConfig(out[key] as RawConfig, value) : value;
+  }
+  return out;
+}
+
+async function readConfigFile(file: string): Promise<RawConfig> {
+  if (!existsSync(file)) throw new ConfigError(`Config file not found: ${file}`);
+  let loaded: unknown;
+  try {
+    loaded = file.endsWith('.json')
+      ? JSON.parse(readFileSync(file, 'utf8'))
+      : ((await import(pathToFileURL(file).href)) as { default?: unknown }).default;
+  } catch (error) {
+    throw new ConfigError(`Config file ${file} could not be read: ${(error as Error).message}`);
+  }
+  if (!isPlainObject(loaded)) {
+    throw new ConfigError(`Config file ${file} must contain (or default-export) an object shaped like config/reverb.php`);
+  }
+  return loaded;
+}
+
+function findConfigFile(cwd: string, explicit?: string): string | undefined {
+  if (explicit) return resolve(cwd, explicit);
+  return CONFIG_FILES.map((name) => resolve(cwd, name)).find((file) => existsSync(file));
+}
+
+export async function loadConfig(options: LoadOptions = {}): Promise<Config> {
+  const cwd = options.cwd ?? process.cwd();
+  const environment = options.env ?? process.env;
+  if (options.envFile) {
+    const file = resolve(cwd, options.envFile);
+    if (!loadEnvFile(file, environment)) throw new ConfigError(`Env file not found: ${file}`);
+  } else {
+    loadEnvFile(resolve(cwd, '.env'), environment);
+  }
+
+  let raw = reverbDefaults(environment);
+  const configFile = findConfigFile(cwd, options.configFile);
+  let baseDir = cwd;
+  if (configFile) {
+    raw = mergeConfig(raw, await readConfigFile(configFile));
+    baseDir = dirname(configFile);
+  }
+  const flags = options.flags ?? {};
+  raw = mergeConfig(raw, {
+    servers: { reverb: { host: flags.host, port: flags.port, path: flags.path, hostname: flags.hostname } },
+  });
+  return validateConfig(raw, { debug: flags.debug ?? false, baseDir });
+}

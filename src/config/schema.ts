@@ -1,0 +1,225 @@
+/**
+ * Validation of the merged Reverb-shaped configuration into the typed Config.
+ * Every problem becomes one line naming the key, the value and what is allowed.
+ */
+import { z } from 'zod';
+import type { AppConfig, Config, ServerConfig } from './types.js';
+import { DEVELOPMENT_APP, type RawConfig } from './defaults.js';
+import { readTlsOptions } from './tls.js';
+import { ConfigError } from './errors.js';
+
+export { ConfigError };
+
+/** A number, or a string holding one (environment variables are strings). */
+function numeric(options: { min?: number; integer?: boolean } = {}) {
+  const min = options.min ?? 0;
+  const what = `${options.integer ? 'an integer' : 'a number'} >= ${min}`;
+  return z.preprocess(
+    (value) => (typeof value === 'string' && value.trim() !== '' ? Number(value) : value),
+    z
+      .number({ error: `expected ${what}` })
+      .refine((n) => Number.isFinite(n) && n >= min && (!options.integer || Number.isInteger(n)), {
+        message: `expected ${what}`,
+      }),
+  );
+}
+
+const flag = z.preprocess((value) => {
+  if (value === 'true' || value === '1' || value === 1) return true;
+  if (value === 'false' || value === '0' || value === 0 || value === '' || value === null) return false;
+  return value;
+}, z.boolean({ error: 'expected true or false' }));
+
+const nonEmpty = z.preprocess(
+  (value) => (typeof value === 'number' ? String(value) : value),
+  z.string({ error: 'expected a non-empty string' }).min(1, { message: 'expected a non-empty string' }),
+);
+
+const optionalString = z.preprocess(
+  (value) => (value === '' || value === undefined ? null : typeof value === 'number' ? String(value) : value),
+  z.string({ error: 'expected a string or null' }).nullable(),
+);
+
+const appSchema = z.object({
+  app_id: nonEmpty,
+  key: nonEmpty,
+  secret: nonEmpty,
+  allowed_origins: z
+    .preprocess(
+      (value) => (typeof value === 'string' ? value.split(',').map((s) => s.trim()) : value ?? ['*']),
+      z.array(z.string(), { error: 'expected a list of origin patterns such as ["*"] or ["*.example.com"]' }),
+    ),
+  ping_interval: numeric({ min: 0.001 }).default(60),
+  activity_timeout: numeric({ min: 1, integer: true }).default(30),
+  pong_timeout: numeric({ min: 0.001 }).default(30),
+  max_message_size: numeric({ min: 1, integer: true }).default(10_000),
+  max_connections: z.preprocess(
+    (value) => (value === '' || value === undefined ? null : value),
+    numeric({ min: 1, integer: true }).nullable(),
+  ),
+  accept_client_events_from: z
+    .enum(['members', 'all', 'none'], { error: 'expected one of members, all, none' })
+    .default('members'),
+  rate_limiting: z
+    .object({
+      enabled: flag.default(false),
+      max_attempts: numeric({ min: 1, integer: true }).default(60),
+      decay_seconds: numeric({ min: 0.001 }).default(60),
+      terminate_on_limit: flag.default(false),
+    })
+    .nullish(),
+  cache_ttl: numeric({ min: 1 }).default(1800),
+});
+
+const serverSchema = z.object({
+  host: nonEmpty,
+  port: numeric({ min: 0, integer: true }).refine((n) => n <= 65535, { message: 'expected a port 0-65535' }),
+  path: z.preprocess((value) => value ?? '', z.string({ error: 'expected a path such as "" or "/ws"' })),
+  hostname: optionalString,
+  max_request_size: numeric({ min: 1, integer: true }).default(10_000),
+  max_buffered_output: numeric({ min: 1024, integer: true }).default(1_048_576),
+  auth_timestamp_tolerance: numeric({ min: 0 }).default(600),
+  shutdown_timeout: numeric({ min: 0 }).default(10),
+  options: z.object({ tls: z.record(z.string(), z.unknown()).nullish() }).nullish(),
+  scaling: z.object({
+    enabled: flag.default(false),
+    channel: nonEmpty.default('reverb'),
+    server: z.object({
+      url: optionalString,
+      host: nonEmpty.default('127.0.0.1'),
+      port: numeric({ min: 1, integer: true }).default(6379),
+      username: optionalString,
+      password: optionalString,
+      database: numeric({ min: 0, integer: true }).default(0),
+      timeout: numeric({ min: 0 }).default(60),
+    }),
+  }),
+});
+
+const KEYS_TO_MASK = /secret|password|passphrase|local_pk|^key$/;
+
+function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
+  let node = raw;
+  for (const part of path) {
+    if (node === null || typeof node !== 'object') return undefined;
+    node = (node as Record<PropertyKey, unknown>)[part];
+  }
+  return node;
+}
+
+function describePath(prefix: string, path: readonly PropertyKey[]): string {
+  return path.reduce<string>(
+    (out, part) => (typeof part === 'number' ? `${out}[${part}]` : `${out}.${String(part)}`),
+    prefix,
+  );
+}
+
+function fail(prefix: string, raw: unknown, error: z.ZodError): never {
+  const issue = error.issues[0]!;
+  const key = describePath(prefix, issue.path);
+  const last = String(issue.path[issue.path.length - 1] ?? '');
+  const value = valueAt(raw, issue.path);
+  const shown = KEYS_TO_MASK.test(last) && value ? '"***"' : JSON.stringify(value) ?? 'undefined';
+  throw new ConfigError(`Invalid configuration: ${key} = ${shown} (${issue.message})`);
+}
+
+function normalisePath(path: string): string {
+  const trimmed = path.trim().replace(/^\/+|\/+$/g, '');
+  return trimmed === '' ? '' : `/${trimmed}`;
+}
+
+function toApp(raw: unknown, index: number): AppConfig {
+  const parsed = appSchema.safeParse(raw);
+  if (!parsed.success) fail(`apps.apps[${index}]`, raw, parsed.error);
+  const app = parsed.data;
+  const limits = app.rate_limiting;
+  return {
+    id: app.app_id,
+    key: app.key,
+    secret: app.secret,
+    allowedOrigins: app.allowed_origins,
+    pingInterval: app.ping_interval,
+    activityTimeout: app.activity_timeout,
+    pongTimeout: app.pong_timeout,
+    maxMessageSize: app.max_message_size,
+    maxConnections: app.max_connections,
+    acceptClientEventsFrom: app.accept_client_events_from,
+    rateLimiting: {
+      enabled: limits?.enabled === true,
+      maxAttempts: limits?.max_attempts ?? 60,
+      decaySeconds: limits?.decay_seconds ?? 60,
+      terminateOnLimit: limits?.terminate_on_limit ?? false,
+    },
+    cacheTtl: app.cache_ttl,
+  };
+}
+
+/** True for the default app entry when REVERB_APP_ID/KEY/SECRET are all unset. */
+function isUnconfigured(app: unknown): boolean {
+  const entry = (app ?? {}) as Record<string, unknown>;
+  return [entry.app_id, entry.key, entry.secret].every((v) => v === null || v === undefined || v === '');
+}
+
+function toApps(raw: RawConfig): { apps: AppConfig[]; usingDevelopmentApp: boolean } {
+  const section = (raw.apps ?? {}) as Record<string, unknown>;
+  let list = section.apps;
+  if (!Array.isArray(list) || list.length === 0) {
+    throw new ConfigError('Invalid configuration: apps.apps = [] (expected at least one app)');
+  }
+  let usingDevelopmentApp = false;
+  if (list.length === 1 && isUnconfigured(list[0])) {
+    list = [{ ...(list[0] as object), ...DEVELOPMENT_APP }];
+    usingDevelopmentApp = true;
+  }
+  const apps = (list as unknown[]).map(toApp);
+  for (const field of ['id', 'key'] as const) {
+    const seen = new Set<string>();
+    for (const app of apps) {
+      if (seen.has(app[field])) {
+        throw new ConfigError(
+          `Invalid configuration: apps.apps[].${field === 'id' ? 'app_id' : 'key'} = "${app[field]}" (expected every app to have a unique ${field === 'id' ? 'app_id' : 'key'})`,
+        );
+      }
+      seen.add(app[field]);
+    }
+  }
+  return { apps, usingDevelopmentApp };
+}
+
+function toServer(raw: RawConfig, baseDir: string): ServerConfig {
+  const servers = (raw.servers ?? {}) as Record<string, unknown>;
+  const rawServer = servers.reverb;
+  const parsed = serverSchema.safeParse(rawServer);
+  if (!parsed.success) fail('servers.reverb', rawServer, parsed.error);
+  const server = parsed.data;
+  const scaling = server.scaling;
+  return {
+    host: server.host,
+    port: server.port,
+    path: normalisePath(server.path),
+    hostname: server.hostname,
+    maxRequestSize: server.max_request_size,
+    tls: readTlsOptions(server.options?.tls ?? {}, baseDir),
+    maxBufferedBytes: server.max_buffered_output,
+    authTimestampTolerance: server.auth_timestamp_tolerance,
+    shutdownTimeout: server.shutdown_timeout,
+    scaling: {
+      enabled: scaling.enabled,
+      channel: scaling.channel,
+      server: {
+        url: scaling.server.url,
+        host: scaling.server.host,
+        port: scaling.server.port,
+        username: scaling.server.username,
+        password: scaling.server.password,
+        database: scaling.server.database,
+        timeout: scaling.server.timeout,
+      },
+    },
+  };
+}
+
+export function validateConfig(raw: RawConfig, options: { debug: boolean; baseDir: string }): Config {
+  const { apps, usingDevelopmentApp } = toApps(raw);
+  return { server: toServer(raw, options.baseDir), apps, usingDevelopmentApp, debug: options.debug };
+}

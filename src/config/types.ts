@@ -1,0 +1,78 @@
+/** The validated, typed configuration every other module reads. Times are in seconds. */
+
+export type ClientEventsFrom = 'members' | 'all' | 'none';
+
+export interface RateLimiting {
+  readonly enabled: boolean;
+  readonly maxAttempts: number;
+  readonly decaySeconds: number;
+  readonly terminateOnLimit: boolean;
+}
+
+export interface AppConfig {
+  readonly id: string;
+  readonly key: string;
+  readonly secret: string;
+  readonly allowedOrigins: readonly string[];
+  /** Silence after which the server pings a connection. */
+  readonly pingInterval: number;
+  /** Advertised to clients in `connection_established`. */
+  readonly activityTimeout: number;
+  /** How long a pinged connection may stay silent before it is closed with 4201. */
+  readonly pongTimeout: number;
+  readonly maxMessageSize: number;
+  readonly maxConnections: number | null;
+  readonly acceptClientEventsFrom: ClientEventsFrom;
+  readonly rateLimiting: RateLimiting;
+  /** How long a cache channel keeps its last event. */
+  readonly cacheTtl: number;
+}
+
+export interface TlsConfig {
+  readonly cert?: string;
+  readonly key?: string;
+  readonly ca?: string;
+  readonly passphrase?: string;
+  readonly rejectUnauthorized?: boolean;
+}
+
+export interface RedisServerConfig {
+  readonly url: string | null;
+  readonly host: string;
+  readonly port: number;
+  readonly username: string | null;
+  readonly password: string | null;
+  readonly database: number;
+  readonly timeout: number;
+}
+
+export interface ScalingConfig {
+  readonly enabled: boolean;
+  readonly channel: string;
+  readonly server: RedisServerConfig;
+}
+
+export interface ServerConfig {
+  readonly host: string;
+  readonly port: number;
+  /** Route prefix, normalised to '' or '/something' (no trailing slash). */
+  readonly path: string;
+  readonly hostname: string | null;
+  readonly maxRequestSize: number;
+  readonly tls: TlsConfig | null;
+  readonly scaling: ScalingConfig;
+  /** Unsent bytes a connection may accumulate before it is closed with 4100. */
+  readonly maxBufferedBytes: number;
+  /** Allowed clock difference for HTTP API `auth_timestamp`; 0 disables the check. */
+  readonly authTimestampTolerance: number;
+  /** Longest a graceful shutdown may take before the process exits anyway. */
+  readonly shutdownTimeout: number;
+}
+
+export interface Config {
+  readonly server: ServerConfig;
+  readonly apps: readonly AppConfig[];
+  /** True when no app was configured and the built-in development app is served. */
+  readonly usingDevelopmentApp: boolean;
+  readonly debug: boolean;
+}

@@ -1,0 +1,71 @@
+/** POST /apps/{id}/events and /batch_events: publish, then answer with the requested channel info. */
+import type { ApiContext } from './context.js';
+import { channelAttributes } from './channel-info.js';
+import { BadRequest, json } from './responses.js';
+import type { ApiResponse } from './types.js';
+import {
+  MAX_BATCH_SIZE,
+  channelName,
+  eventData,
+  eventName,
+  infoAttributes,
+  optionalString,
+  parseJsonObject,
+  targetChannels,
+} from './validation.js';
+
+async function infoFor(context: ApiContext, channel: string, info: Set<string>): Promise<Record<string, number>> {
+  const counts = await context.server.cluster.channelCounts(context.app.id, channel);
+  return channelAttributes(channel, counts, info);
+}
+
+export async function triggerEvent(context: ApiContext): Promise<ApiResponse> {
+  const body = parseJsonObject(context.body);
+  const name = eventName(body.name, '');
+  const data = eventData(body.data, '');
+  const channels = targetChannels(body);
+  const socketId = optionalString(body.socket_id, 'socket_id', '');
+  const info = infoAttributes(optionalString(body.info, 'info', ''));
+
+  for (const channel of channels) context.server.publishEvent(context.app, channel, name, data, socketId);
+  if (info.size === 0) return json({});
+  const result: Record<string, Record<string, number>> = {};
+  for (const channel of channels) result[channel] = await infoFor(context, channel, info);
+  return json({ channels: result });
+}
+
+interface BatchItem {
+  channel: string;
+  name: string;
+  data: string;
+  socketId: string | undefined;
+  info: Set<string>;
+}
+
+function readBatch(body: Record<string, unknown>): BatchItem[] {
+  const batch = body.batch;
+  if (!Array.isArray(batch) || batch.length === 0) throw new BadRequest('batch must be a non-empty array of events.');
+  if (batch.length > MAX_BATCH_SIZE) throw new BadRequest(`Cannot batch-send more than ${MAX_BATCH_SIZE} events at once.`);
+  return batch.map((raw: unknown, index) => {
+    const where = `batch[${index}].`;
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new BadRequest(`${where} must be an object.`);
+    const item = raw as Record<string, unknown>;
+    return {
+      channel: channelName(item.channel, where),
+      name: eventName(item.name, where),
+      data: eventData(item.data, where),
+      socketId: optionalString(item.socket_id, 'socket_id', where),
+      info: infoAttributes(optionalString(item.info, 'info', where)),
+    };
+  });
+}
+
+export async function triggerBatch(context: ApiContext): Promise<ApiResponse> {
+  // Validate every item before publishing any, so a bad batch publishes nothing.
+  const items = readBatch(parseJsonObject(context.body));
+  for (const item of items) context.server.publishEvent(context.app, item.channel, item.name, item.data, item.socketId);
+  if (items.every((item) => item.info.size === 0)) return json({ batch: {} });
+  const batch = [];
+  for (const item of items) batch.push(item.info.size === 0 ? {} : await infoFor(context, item.channel, item.info));
+  return json({ batch });
+}

@@ -1,0 +1,27 @@
+/** JSON responses with real status codes; every body is JSON (pusher-http-php needs it). */
+import type { ApiResponse } from './types.js';
+
+export function json(body: unknown, status = 200): ApiResponse {
+  return { status, body: JSON.stringify(body) };
+}
+
+export function errorResponse(status: number, message: string, headers?: Record<string, string>): ApiResponse {
+  return { status, body: JSON.stringify({ error: message }), headers };
+}
+
+/** A client mistake in the request: 400 with the reason. */
+export class BadRequest extends Error {
+  constructor(
+    message: string,
+    readonly status = 400,
+  ) {
+    super(message);
+  }
+}
+
+export function payloadTooLarge(limit: number): ApiResponse {
+  return errorResponse(
+    413,
+    `Payload too large: the request body exceeds max_request_size (${limit} bytes; REVERB_MAX_REQUEST_SIZE).`,
+  );
+}

@@ -1,0 +1,106 @@
+/**
+ * The Pusher HTTP API router: strips the server path prefix, matches one
+ * handler per endpoint, resolves the app (404), checks the signature (401),
+ * and turns client mistakes into 4xx JSON answers — never a 500.
+ */
+import type { PusherServer } from '../protocol/server.js';
+import type { ApiContext } from './context.js';
+import { channelUsers, connectionCount, listChannels, showChannel, terminateUserConnections } from './channels.js';
+import { triggerBatch, triggerEvent } from './events.js';
+import { BadRequest, errorResponse, json } from './responses.js';
+import { parseQuery, signatureProblem } from './signing.js';
+import type { ApiRequest, ApiResponse, HttpHandler } from './types.js';
+
+type Handler = (context: ApiContext) => Promise<ApiResponse>;
+
+interface Route {
+  readonly method: 'GET' | 'POST';
+  readonly pattern: RegExp;
+  readonly names: readonly string[];
+  readonly handler: Handler;
+}
+
+const SEGMENT = '([^/]+)';
+
+function route(method: Route['method'], path: string, handler: Handler): Route {
+  const names: string[] = [];
+  const source = path.replace(/\{(\w+)\}/g, (_match, name: string) => {
+    names.push(name);
+    return SEGMENT;
+  });
+  return { method, pattern: new RegExp(`^${source}$`), names, handler };
+}
+
+const ROUTES: readonly Route[] = [
+  route('POST', '/apps/{app}/events', triggerEvent),
+  route('POST', '/apps/{app}/batch_events', triggerBatch),
+  route('GET', '/apps/{app}/channels', listChannels),
+  route('GET', '/apps/{app}/channels/{channel}', showChannel),
+  route('GET', '/apps/{app}/channels/{channel}/users', channelUsers),
+  route('GET', '/apps/{app}/connections', connectionCount),
+  route('POST', '/apps/{app}/users/{user}/terminate_connections', terminateUserConnections),
+];
+
+export interface RouterOptions {
+  readonly server: PusherServer;
+  readonly prefix: string;
+  readonly authTimestampTolerance: number;
+  /** Extra unsigned endpoints (e.g. /metrics), matched on the prefix-stripped path. */
+  readonly extra?: ReadonlyMap<string, () => Promise<ApiResponse> | ApiResponse>;
+}
+
+function decode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new BadRequest('Malformed percent-encoding in the path.');
+  }
+}
+
+export function createApiRouter(options: RouterOptions): HttpHandler {
+  const { server, prefix } = options;
+
+  return async (request: ApiRequest): Promise<ApiResponse> => {
+    if (prefix !== '' && !(request.path === prefix || request.path.startsWith(`${prefix}/`))) {
+      return errorResponse(404, 'Not found.');
+    }
+    const path = request.path.slice(prefix.length) || '/';
+    const method = request.method === 'HEAD' ? 'GET' : request.method;
+
+    if (path === '/up') {
+      return method === 'GET' ? json({ health: 'OK' }) : errorResponse(405, 'Method not allowed.', { Allow: 'GET, HEAD' });
+    }
+    const extra = options.extra?.get(path);
+    if (extra) return method === 'GET' ? extra() : errorResponse(405, 'Method not allowed.', { Allow: 'GET, HEAD' });
+
+    const matches = ROUTES.map((candidate) => ({ candidate, match: candidate.pattern.exec(path) })).filter(
+      (entry) => entry.match !== null,
+    );
+    if (matches.length === 0) return errorResponse(404, 'Not found.');
+    const found = matches.find((entry) => entry.candidate.method === method);
+    if (!found) {
+      const allowed = [...new Set(matches.map((entry) => entry.candidate.method))].join(', ');
+      return errorResponse(405, 'Method not allowed.', { Allow: allowed });
+    }
+
+    try {
+      const values = found.match!.slice(1).map(decode);
+      const routeParams: Record<string, string> = {};
+      found.candidate.names.forEach((name, index) => (routeParams[name] = values[index]!));
+      const app = server.appsById.get(routeParams.app!);
+      if (!app) return errorResponse(404, `No matching application for ID [${routeParams.app}].`);
+      const params = parseQuery(request.query);
+      const problem = signatureProblem(
+        { method: request.method, path, params, body: request.body },
+        app.config,
+        options.authTimestampTolerance,
+        Date.now() / 1000,
+      );
+      if (problem) return errorResponse(401, problem);
+      return await found.candidate.handler({ server, app, params, body: request.body, route: routeParams });
+    } catch (error) {
+      if (error instanceof BadRequest) return errorResponse(error.status, error.message);
+      throw error;
+    }
+  };
+}

@@ -1,0 +1,69 @@
+/** Pusher's HTTP API limits and the checks on request bodies; failures are 400s that say what is wrong. */
+import { channelNameProblem } from '../protocol/channels/names.js';
+import { BadRequest } from './responses.js';
+
+export const MAX_CHANNELS_PER_EVENT = 100;
+export const MAX_BATCH_SIZE = 10;
+export const MAX_EVENT_NAME_LENGTH = 200;
+
+export function parseJsonObject(body: Buffer): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new BadRequest('Request body must be valid JSON.');
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new BadRequest('Request body must be a JSON object.');
+  }
+  return parsed as Record<string, unknown>;
+}
+
+export function eventName(value: unknown, where: string): string {
+  if (typeof value !== 'string' || value === '') throw new BadRequest(`${where}name must be a non-empty string.`);
+  if (value.length > MAX_EVENT_NAME_LENGTH) {
+    throw new BadRequest(`${where}name is longer than ${MAX_EVENT_NAME_LENGTH} characters.`);
+  }
+  if (value.startsWith('pusher:') || value.startsWith('pusher_internal:')) {
+    throw new BadRequest(`${where}name may not use the reserved pusher: prefixes.`);
+  }
+  return value;
+}
+
+export function eventData(value: unknown, where: string): string {
+  if (typeof value !== 'string') throw new BadRequest(`${where}data must be a string.`);
+  return value;
+}
+
+export function channelName(value: unknown, where: string): string {
+  if (typeof value !== 'string') throw new BadRequest(`${where}channel must be a string.`);
+  const problem = channelNameProblem(value);
+  if (problem) throw new BadRequest(`${where}channel ${JSON.stringify(value)}: ${problem}.`);
+  return value;
+}
+
+export function optionalString(value: unknown, field: string, where: string): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') throw new BadRequest(`${where}${field} must be a string.`);
+  return value;
+}
+
+/** The `channels` array or the single `channel` (pusher-http-php sends `channel` for one). */
+export function targetChannels(body: Record<string, unknown>): string[] {
+  if (body.channels !== undefined) {
+    if (!Array.isArray(body.channels) || body.channels.length === 0) {
+      throw new BadRequest('channels must be a non-empty array of channel names.');
+    }
+    if (body.channels.length > MAX_CHANNELS_PER_EVENT) {
+      throw new BadRequest(`An event can be triggered on at most ${MAX_CHANNELS_PER_EVENT} channels.`);
+    }
+    return body.channels.map((channel, index) => channelName(channel, `channels[${index}]: `));
+  }
+  if (body.channel !== undefined) return [channelName(body.channel, '')];
+  throw new BadRequest('channels (or channel) is required.');
+}
+
+/** `info` as a set of attribute names (`user_count,subscription_count`). */
+export function infoAttributes(value: string | undefined): Set<string> {
+  return new Set((value ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+}

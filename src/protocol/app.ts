@@ -1,0 +1,33 @@
+/** One configured app on this server: its connections and channels. */
+import type { AppConfig } from '../config/types.js';
+import type { Connection } from './connection.js';
+import { Channel } from './channels/channel.js';
+import type { PusherServer } from './server.js';
+
+export class AppRuntime {
+  readonly connections = new Map<string, Connection>();
+  readonly channels = new Map<string, Channel>();
+
+  constructor(
+    readonly config: AppConfig,
+    readonly server: PusherServer,
+  ) {}
+
+  get id(): string {
+    return this.config.id;
+  }
+
+  channel(name: string): Channel {
+    let channel = this.channels.get(name);
+    if (!channel) {
+      channel = new Channel(name);
+      this.channels.set(name, channel);
+    }
+    return channel;
+  }
+
+  /** Drops the channel once its last subscriber left, so no state leaks. */
+  releaseIfEmpty(channel: Channel): void {
+    if (channel.isEmpty && this.channels.get(channel.name) === channel) this.channels.delete(channel.name);
+  }
+}

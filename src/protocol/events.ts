@@ -1,0 +1,80 @@
+/**
+ * Inbound frame dispatch: size and rate limits, envelope parsing, then the
+ * `pusher:` events and client events. Every failure becomes an error frame;
+ * the connection stays usable.
+ */
+import type { Connection } from './connection.js';
+import { handleClientEvent } from './client-events.js';
+import { handleSignin } from './signin.js';
+import { subscribe, unsubscribe } from './subscriptions.js';
+import { ERRORS, InvalidMessage, PONG_FRAME, parseInbound } from './wire.js';
+
+export { unsubscribeAll } from './subscriptions.js';
+
+/** Reverb's fixed-window limiter: the first `max_attempts` frames of each window pass. */
+function withinRateLimit(connection: Connection, now: number): boolean {
+  const limits = connection.app.config.rateLimiting;
+  if (!limits.enabled) return true;
+  if (now - connection.windowStart >= limits.decaySeconds * 1000) {
+    connection.windowStart = now;
+    connection.windowCount = 0;
+  }
+  if (connection.windowCount < limits.maxAttempts) {
+    connection.windowCount++;
+    return true;
+  }
+  connection.error(ERRORS.rateLimited, limits.terminateOnLimit);
+  return false;
+}
+
+export function handleMessage(connection: Connection, text: string): void {
+  const server = connection.app.server;
+  const now = server.now();
+  connection.lastSeen = now;
+  connection.pingedAt = 0;
+  if (connection.closed) return;
+  server.observer.messageReceived(connection, text);
+  if (Buffer.byteLength(text) > connection.app.config.maxMessageSize) {
+    connection.close(1009, 'Maximum message size exceeded');
+    return;
+  }
+  if (!withinRateLimit(connection, now)) return;
+
+  let message;
+  try {
+    message = parseInbound(text);
+  } catch (error) {
+    if (error instanceof InvalidMessage) {
+      connection.error(ERRORS.invalidMessage);
+      return;
+    }
+    throw error;
+  }
+
+  const { event } = message;
+  if (event.startsWith('pusher:')) {
+    switch (event) {
+      case 'pusher:ping':
+        connection.send(PONG_FRAME);
+        return;
+      case 'pusher:pong':
+        return;
+      case 'pusher:subscribe':
+        connection.run(() => subscribe(connection, message.data));
+        return;
+      case 'pusher:unsubscribe':
+        connection.run(() => unsubscribe(connection, message.data));
+        return;
+      case 'pusher:signin':
+        connection.run(() => handleSignin(connection, message.data));
+        return;
+      default:
+        connection.error(ERRORS.invalidMessage);
+        return;
+    }
+  }
+  if (event.startsWith('client-')) {
+    connection.run(() => handleClientEvent(connection, event, message.channel, message.data));
+  }
+  // Any other event name is ignored, as Reverb does.
+}

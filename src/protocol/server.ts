@@ -1,0 +1,176 @@
+/**
+ * The Pusher protocol server: turns transport callbacks into connections,
+ * runs liveness, and delivers cluster broadcasts to local subscribers.
+ * It owns no sockets and no timers: the composition root drives `sweep()`.
+ */
+import { randomInt } from 'node:crypto';
+import type { AppConfig } from '../config/types.js';
+import type { ChannelDelivery, Cluster } from '../cluster/types.js';
+import type { PreparedFrame, SocketHandler, TransportSocket, UpgradeRequest } from '../transport/types.js';
+import { AppRuntime } from './app.js';
+import { Connection } from './connection.js';
+import { handleMessage, unsubscribeAll } from './events.js';
+import type { ProtocolObserver } from './observer.js';
+import { isOriginAllowed } from './origins.js';
+import { channelKind } from './channels/names.js';
+import { ERRORS, PING_FRAME, connectionEstablishedFrame, encodeFrame, errorFrame, type PusherError } from './wire.js';
+
+export interface PusherServerOptions {
+  readonly apps: readonly AppConfig[];
+  readonly cluster: Cluster;
+  readonly prepare: (text: string) => PreparedFrame;
+  readonly observer: ProtocolObserver;
+  readonly maxBufferedBytes: number;
+  readonly now?: () => number;
+}
+
+const IGNORE: SocketHandler = { message() {}, control() {}, closed() {} };
+
+export class PusherServer {
+  readonly appsByKey = new Map<string, AppRuntime>();
+  readonly appsById = new Map<string, AppRuntime>();
+  readonly cluster: Cluster;
+  readonly observer: ProtocolObserver;
+  readonly maxBufferedBytes: number;
+  readonly prepare: (text: string) => PreparedFrame;
+  readonly now: () => number;
+  /** Every connection on this server by socket id (socket ids are unique per server). */
+  private readonly sockets = new Map<string, Connection>();
+  private accepting = true;
+
+  constructor(options: PusherServerOptions) {
+    this.cluster = options.cluster;
+    this.observer = options.observer;
+    this.maxBufferedBytes = options.maxBufferedBytes;
+    this.prepare = options.prepare;
+    this.now = options.now ?? Date.now;
+    for (const config of options.apps) {
+      const app = new AppRuntime(config, this);
+      this.appsByKey.set(config.key, app);
+      this.appsById.set(config.id, app);
+    }
+  }
+
+  get connectionCount(): number {
+    return this.sockets.size;
+  }
+
+  /** A WebSocket opened on `/app/{key}`: refuse it with a close code, or establish it. */
+  open(socket: TransportSocket, request: UpgradeRequest): SocketHandler {
+    const app = this.appsByKey.get(request.appKey);
+    const refusal = this.refusal(app, request);
+    if (refusal || !app) {
+      const error = refusal ?? ERRORS.appNotFound;
+      socket.send(errorFrame(error));
+      socket.close(error.code, error.message);
+      this.observer.connectionRefused(request.appKey, error.message);
+      return IGNORE;
+    }
+    const connection = new Connection(this.newSocketId(), socket, app, this.now());
+    app.connections.set(connection.socketId, connection);
+    this.sockets.set(connection.socketId, connection);
+    this.observer.connectionOpened(connection);
+    connection.send(connectionEstablishedFrame(connection.socketId, app.config.activityTimeout));
+    return {
+      message: (text) => handleMessage(connection, text),
+      control: (isPing) => {
+        connection.lastSeen = this.now();
+        connection.pingedAt = 0;
+        if (isPing) connection.usesControlFrames = true;
+      },
+      closed: (code) => this.closed(connection, code),
+    };
+  }
+
+  private refusal(app: AppRuntime | undefined, request: UpgradeRequest): PusherError | undefined {
+    if (!app) return ERRORS.appNotFound;
+    if (!this.accepting) return ERRORS.shuttingDown;
+    if (!isOriginAllowed(app.config.allowedOrigins, request.origin)) return ERRORS.originNotAllowed;
+    const limit = app.config.maxConnections;
+    if (limit !== null && app.connections.size >= limit) return ERRORS.overQuota;
+    return undefined;
+  }
+
+  private newSocketId(): string {
+    for (;;) {
+      const id = `${randomInt(1, 1_000_000_001)}.${randomInt(1, 1_000_000_001)}`;
+      if (!this.sockets.has(id)) return id;
+    }
+  }
+
+  private closed(connection: Connection, code: number): void {
+    connection.closed = true;
+    connection.app.connections.delete(connection.socketId);
+    this.sockets.delete(connection.socketId);
+    // Queued behind any in-flight subscribe so that it is undone too.
+    connection.run(() => unsubscribeAll(connection));
+    this.observer.connectionClosed(connection, code);
+  }
+
+  /** Local delivery of a cluster broadcast: prepare once, write to every subscriber here. */
+  deliver(delivery: ChannelDelivery): void {
+    const app = this.appsById.get(delivery.appId);
+    const channel = app?.channels.get(delivery.channel);
+    if (!app || !channel) return;
+    const except = delivery.exceptSocketId === undefined ? undefined : app.connections.get(delivery.exceptSocketId);
+    const recipients = channel.broadcast(this.prepare(delivery.frame), except);
+    this.observer.broadcast(delivery.appId, delivery.channel, delivery.frame, recipients);
+  }
+
+  /** Publishes a server event (HTTP API) to one channel, caching it on cache channels. */
+  publishEvent(app: AppRuntime, channel: string, event: string, data: string, exceptSocketId?: string): void {
+    const frame = encodeFrame(event, data, channel);
+    if (channelKind(channel).isCache) {
+      this.cluster.cacheStore(app.id, channel, frame, app.config.cacheTtl);
+    }
+    this.cluster.publish({ appId: app.id, channel, frame, exceptSocketId });
+  }
+
+  /** Closes this server's connections of a user (signed in, or a presence member) with 4009. */
+  terminateLocalUser(appId: string, userId: string): number {
+    const app = this.appsById.get(appId);
+    if (!app) return 0;
+    let closed = 0;
+    for (const connection of app.connections.values()) {
+      if (connection.user?.id === userId || isPresenceMember(connection, userId)) {
+        connection.error(ERRORS.terminated, true);
+        closed++;
+      }
+    }
+    return closed;
+  }
+
+  /**
+   * Liveness: ping connections silent for `ping_interval`, close those still
+   * silent `pong_timeout` after the ping with 4201.
+   */
+  sweep(now = this.now()): void {
+    for (const connection of this.sockets.values()) {
+      if (connection.closed) continue;
+      const config = connection.app.config;
+      if (connection.pingedAt === 0) {
+        if (now - connection.lastSeen >= config.pingInterval * 1000) {
+          connection.pingedAt = now;
+          if (connection.usesControlFrames) connection.socket.ping();
+          else connection.send(PING_FRAME);
+          this.observer.pinged(connection);
+        }
+      } else if (now - connection.pingedAt >= config.pongTimeout * 1000) {
+        connection.error(ERRORS.pongTimeout, true);
+      }
+    }
+  }
+
+  /** Graceful shutdown: refuse new connections and ask every client to reconnect (4200). */
+  closeAll(error: PusherError = ERRORS.shuttingDown): void {
+    this.accepting = false;
+    for (const connection of this.sockets.values()) connection.error(error, true);
+  }
+}
+
+function isPresenceMember(connection: Connection, userId: string): boolean {
+  for (const channel of connection.channels.values()) {
+    if (channel.subscribers.get(connection)?.userId === userId) return true;
+  }
+  return false;
+}

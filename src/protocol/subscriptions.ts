@@ -1,0 +1,171 @@
+/**
+ * `pusher:subscribe` / `pusher:unsubscribe` and the clean-up on disconnect:
+ * authorization, presence membership, cache replay and channel bookkeeping.
+ */
+import type { PresenceMember } from '../cluster/types.js';
+import type { Connection } from './connection.js';
+import type { Channel } from './channels/channel.js';
+import { SERVER_TO_USER_PREFIX, channelKind, channelNameProblem } from './channels/names.js';
+import { memberFrom, memberRemovedData, parseMember, presenceData } from './presence.js';
+import { channelStringToSign, verifyAuth } from './signatures.js';
+import { ERRORS, cacheMissFrame, encodeFrame } from './wire.js';
+
+const SUBSCRIBED = 'pusher_internal:subscription_succeeded';
+
+interface SubscribeRequest {
+  channel: string;
+  auth: string | undefined;
+  channelData: string | undefined;
+}
+
+/** Checks the shape Reverb checks; anything else is "Invalid message format". */
+function readSubscribe(data: unknown): SubscribeRequest | undefined {
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) return undefined;
+  const { channel, auth, channel_data: channelData } = data as Record<string, unknown>;
+  if (typeof channel !== 'string') return undefined;
+  if (auth !== undefined && auth !== null && typeof auth !== 'string') return undefined;
+  if (channelData !== undefined && channelData !== null && typeof channelData !== 'string') return undefined;
+  if (typeof channelData === 'string' && channelData !== '' && !isJson(channelData)) return undefined;
+  return {
+    channel,
+    auth: auth ?? undefined,
+    channelData: channelData === '' || channelData === null ? undefined : channelData,
+  };
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Who the connection joins a presence channel as: the signed channel_data, or
+ * (pusher-js with user authentication) the signed-in user.
+ */
+function presenceMember(connection: Connection, channelData: string | undefined): PresenceMember | undefined {
+  if (channelData !== undefined) return parseMember(channelData);
+  if (!connection.user) return undefined;
+  const userData = JSON.parse(connection.user.userData) as Record<string, unknown>;
+  return memberFrom(connection.user.id, userData.user_info);
+}
+
+export function subscribe(connection: Connection, data: unknown): void | Promise<void> {
+  const request = readSubscribe(data);
+  if (!request) return connection.error(ERRORS.invalidMessage);
+  const { channel: name, auth, channelData } = request;
+  const problem = channelNameProblem(name);
+  if (problem) return connection.error({ code: 4200, message: `Invalid channel name ${JSON.stringify(name)}: ${problem}` });
+
+  const app = connection.app;
+  const kind = channelKind(name);
+  if (kind.isServerToUser) {
+    if (connection.user?.id !== name.slice(SERVER_TO_USER_PREFIX.length)) return connection.error(ERRORS.unauthorized);
+  } else if (kind.isPrivate) {
+    const toSign = channelStringToSign(connection.socketId, name, channelData);
+    if (!verifyAuth(auth, app.config.key, app.config.secret, toSign)) return connection.error(ERRORS.unauthorized);
+  }
+
+  let member: PresenceMember | undefined;
+  if (kind.isPresence) {
+    member = presenceMember(connection, channelData);
+    if (!member) {
+      return connection.error({ code: 4200, message: 'Presence channel_data must be a JSON object with a user_id' });
+    }
+  }
+
+  const existing = connection.channels.get(name);
+  if (existing) return resendSucceeded(connection, existing);
+
+  const channel = app.channel(name);
+  connection.channels.set(name, channel);
+  const firstLocal = channel.add(connection, member);
+  app.server.observer.subscribed(connection, name);
+
+  if (member) return joinPresence(connection, channel, member, firstLocal);
+  connection.send(encodeFrame(SUBSCRIBED, '{}', name));
+  if (kind.isCache) return replayCache(connection, name);
+}
+
+/** A duplicate subscribe is idempotent: confirm again, change nothing. */
+async function resendSucceeded(connection: Connection, channel: Channel): Promise<void> {
+  const app = connection.app;
+  if (channel.kind.isPresence) {
+    const members = await app.server.cluster.presenceMembers(app.id, channel.name);
+    connection.send(encodeFrame(SUBSCRIBED, presenceData(members), channel.name));
+  } else {
+    connection.send(encodeFrame(SUBSCRIBED, '{}', channel.name));
+  }
+  if (channel.kind.isCache) await replayCache(connection, channel.name);
+}
+
+async function joinPresence(connection: Connection, channel: Channel, member: PresenceMember, firstLocal: boolean): Promise<void> {
+  const app = connection.app;
+  const cluster = app.server.cluster;
+  let members: readonly PresenceMember[];
+  if (firstLocal) {
+    const joined = await cluster.presenceJoined(app.id, channel.name, member);
+    members = joined.members;
+    if (joined.added) {
+      cluster.publish({
+        appId: app.id,
+        channel: channel.name,
+        frame: encodeFrame('pusher_internal:member_added', member.channelDataJson, channel.name),
+        exceptSocketId: connection.socketId,
+      });
+    }
+  } else {
+    members = await cluster.presenceMembers(app.id, channel.name);
+  }
+  connection.send(encodeFrame(SUBSCRIBED, presenceData(members), channel.name));
+  if (channel.kind.isCache) await replayCache(connection, channel.name);
+}
+
+async function replayCache(connection: Connection, name: string): Promise<void> {
+  const app = connection.app;
+  const frame = await app.server.cluster.cachedFrame(app.id, name);
+  connection.send(frame ?? cacheMissFrame(name));
+}
+
+export function unsubscribe(connection: Connection, data: unknown): void | Promise<void> {
+  if (data === null || typeof data !== 'object') return connection.error(ERRORS.invalidMessage);
+  const name = (data as Record<string, unknown>).channel;
+  if (typeof name !== 'string') return connection.error(ERRORS.invalidMessage);
+  const channel = connection.channels.get(name);
+  if (!channel) return;
+  return leave(connection, channel);
+}
+
+function leave(connection: Connection, channel: Channel): void | Promise<void> {
+  const app = connection.app;
+  connection.channels.delete(channel.name);
+  const lastLocal = channel.remove(connection);
+  app.releaseIfEmpty(channel);
+  app.server.observer.unsubscribed(connection, channel.name);
+  if (lastLocal) return leavePresence(connection, channel.name, lastLocal);
+}
+
+async function leavePresence(connection: Connection, name: string, member: PresenceMember): Promise<void> {
+  const app = connection.app;
+  const cluster = app.server.cluster;
+  if (await cluster.presenceLeft(app.id, name, member.userId)) {
+    cluster.publish({
+      appId: app.id,
+      channel: name,
+      frame: encodeFrame('pusher_internal:member_removed', memberRemovedData(member), name),
+    });
+  }
+}
+
+/** On disconnect: leave every channel (member_removed, counts) so no state leaks. */
+export async function unsubscribeAll(connection: Connection): Promise<void> {
+  const pending: Promise<void>[] = [];
+  for (const channel of [...connection.channels.values()]) {
+    const result = leave(connection, channel);
+    if (result) pending.push(result);
+  }
+  await Promise.all(pending);
+}

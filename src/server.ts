@@ -1,0 +1,106 @@
+/**
+ * Composition root: builds the protocol server, cluster, transport and HTTP
+ * API from one Config, starts listening and drives the liveness sweep.
+ */
+import type { Config } from './config/types.js';
+import { LocalCluster } from './cluster/local.js';
+import { createApiRouter } from './http/router.js';
+import { PusherServer } from './protocol/server.js';
+import type { Transport } from './transport/types.js';
+import { WsTransport } from './transport/ws.js';
+import type { ServerHooks } from './observability/hooks.js';
+import type { Logger } from './observability/logger.js';
+import { silentLogger } from './observability/logger.js';
+import { createObserver } from './observability/observer.js';
+
+export interface StartOptions {
+  readonly config: Config;
+  readonly hooks?: ServerHooks;
+  readonly logger?: Logger;
+  readonly transport?: Transport;
+}
+
+export interface RunningServer {
+  readonly config: Config;
+  /** The port actually bound (useful with port 0). */
+  readonly port: number;
+  readonly protocol: PusherServer;
+  /** Number of open WebSocket connections on this server. */
+  readonly connections: number;
+  /**
+   * Graceful shutdown: stop accepting, close every WebSocket with 4200, let
+   * in-flight API requests finish; bounded by `shutdown_timeout`.
+   */
+  close(): Promise<void>;
+}
+
+/** How often liveness is checked: fine enough for the shortest configured interval. */
+function sweepPeriod(config: Config): number {
+  const shortest = Math.min(...config.apps.flatMap((app) => [app.pingInterval, app.pongTimeout]));
+  return Math.max(50, Math.min(1000, (shortest * 1000) / 4));
+}
+
+export function bannerLine(config: Config, port: number): string {
+  const { host, path, hostname, tls } = config.server;
+  const where = `${host}:${port}${path}`;
+  const suffix = hostname && hostname !== host ? ` (${hostname})` : '';
+  return `Starting ${tls ? 'secure ' : ''}server on ${where}${suffix}`;
+}
+
+export async function startServer(options: StartOptions): Promise<RunningServer> {
+  const { config } = options;
+  const logger = options.logger ?? silentLogger();
+  const transport = options.transport ?? new WsTransport();
+  const cluster = new LocalCluster();
+  const protocol = new PusherServer({
+    apps: config.apps,
+    cluster,
+    prepare: (text) => transport.prepare(text),
+    observer: createObserver(logger, config.debug, options.hooks),
+    maxBufferedBytes: config.server.maxBufferedBytes,
+  });
+  cluster.attach(protocol);
+
+  const http = createApiRouter({
+    server: protocol,
+    prefix: config.server.path,
+    authTimestampTolerance: config.server.authTimestampTolerance,
+  });
+  const tls = config.server.tls;
+  const { port } = await transport.listen(
+    {
+      host: config.server.host,
+      port: config.server.port,
+      path: config.server.path,
+      maxPayload: Math.max(...config.apps.map((app) => app.maxMessageSize)),
+      maxRequestSize: config.server.maxRequestSize,
+      tls: tls?.cert && tls.key ? { cert: tls.cert, key: tls.key, ca: tls.ca, passphrase: tls.passphrase } : null,
+    },
+    { open: (socket, request) => protocol.open(socket, request), http },
+  );
+
+  const sweep = setInterval(() => protocol.sweep(), sweepPeriod(config));
+  let closing: Promise<void> | undefined;
+
+  const close = async (): Promise<void> => {
+    clearInterval(sweep);
+    const deadline = Date.now() + config.server.shutdownTimeout * 1000;
+    protocol.closeAll();
+    await transport.stopAccepting();
+    await transport.drainHttp(Math.max(0, deadline - Date.now()));
+    while (protocol.connectionCount > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await cluster.close();
+  };
+
+  return {
+    config,
+    port,
+    protocol,
+    get connections() {
+      return protocol.connectionCount;
+    },
+    close: () => (closing ??= close()),
+  };
+}

@@ -1,0 +1,200 @@
+/**
+ * The `ws` transport: one Node HTTP(S) listener for the WebSocket endpoint and
+ * the HTTP API. Broadcast frames are framed once (header + payload in one
+ * buffer) and written straight to each socket.
+ */
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { Duplex } from 'node:stream';
+import { WebSocket, WebSocketServer } from 'ws';
+import type { PreparedFrame, Transport, TransportCallbacks, TransportOptions, TransportSocket } from './types.js';
+import { readBody } from './http-body.js';
+import { matchSocketPath } from './paths.js';
+
+interface WsPrepared extends PreparedFrame {
+  /** The complete server-to-client WebSocket frame (FIN + text opcode, unmasked). */
+  readonly bytes: Buffer;
+}
+
+/** Frames a text payload the way ws would, once, for every recipient. */
+function frameText(payload: Buffer): Buffer {
+  const length = payload.length;
+  const headerLength = length < 126 ? 2 : length < 65536 ? 4 : 10;
+  const frame = Buffer.allocUnsafe(headerLength + length);
+  frame[0] = 0x81;
+  if (length < 126) {
+    frame[1] = length;
+  } else if (length < 65536) {
+    frame[1] = 126;
+    frame.writeUInt16BE(length, 2);
+  } else {
+    frame[1] = 127;
+    frame.writeUInt32BE(0, 2);
+    frame.writeUInt32BE(length, 6);
+  }
+  payload.copy(frame, headerLength);
+  return frame;
+}
+
+/** ws keeps its net.Socket here; writing pre-framed bytes to it skips per-recipient framing. */
+type RawSocketAccess = WebSocket & { _socket: Duplex & { writableLength: number } };
+
+class WsSocket implements TransportSocket {
+  readonly remoteAddress: string;
+  private readonly raw: Duplex & { writableLength: number };
+
+  constructor(private readonly ws: WebSocket, remoteAddress: string) {
+    this.remoteAddress = remoteAddress;
+    this.raw = (ws as RawSocketAccess)._socket;
+  }
+
+  send(text: string): void {
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(text);
+  }
+
+  sendPrepared(frame: PreparedFrame): void {
+    // Without permessage-deflate ws's sender never queues, so a direct write keeps frame order.
+    if (this.ws.readyState === WebSocket.OPEN) this.raw.write((frame as WsPrepared).bytes);
+  }
+
+  ping(): void {
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.ping();
+  }
+
+  close(code: number, reason = ''): void {
+    if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) this.ws.close(code, reason);
+  }
+
+  get bufferedAmount(): number {
+    return this.raw.writableLength;
+  }
+}
+
+export class WsTransport implements Transport {
+  readonly name = 'ws';
+  private server: Server | undefined;
+  private inFlight = 0;
+  private idle: (() => void)[] = [];
+
+  prepare(text: string): PreparedFrame {
+    const frame: WsPrepared = { text, bytes: frameText(Buffer.from(text)) };
+    return frame;
+  }
+
+  async listen(options: TransportOptions, callbacks: TransportCallbacks): Promise<{ port: number }> {
+    const wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: options.maxPayload,
+      perMessageDeflate: false,
+      clientTracking: false,
+    });
+    wss.on('headers', (headers) => headers.push('X-Powered-By: Laravel Reverb'));
+
+    const onRequest = (request: IncomingMessage, response: ServerResponse) => this.request(request, response, options, callbacks);
+    const httpOptions = { connectionsCheckingInterval: 1000, headersTimeout: 10_000, requestTimeout: 15_000 };
+    const server = options.tls
+      ? createHttpsServer({ ...httpOptions, ...options.tls }, onRequest)
+      : createHttpServer(httpOptions, onRequest);
+    server.keepAliveTimeout = 5000;
+    this.server = server;
+
+    server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      socket.on('error', () => socket.destroy());
+      const appKey = matchSocketPath(request.url ?? '', options.path);
+      if (appKey === undefined) {
+        socket.end('HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"error":"Not found."}');
+        return;
+      }
+      wss.handleUpgrade(request, socket, head, (ws) => {
+        const remoteAddress = request.socket.remoteAddress ?? '';
+        const handler = callbacks.open(new WsSocket(ws, remoteAddress), {
+          appKey,
+          origin: request.headers.origin,
+          remoteAddress,
+        });
+        ws.on('message', (data: Buffer, isBinary: boolean) => {
+          // Binary frames are read as UTF-8 text, as Reverb does.
+          handler.message(isBinary ? Buffer.from(data).toString('utf8') : data.toString());
+        });
+        ws.on('ping', () => handler.control(true));
+        ws.on('pong', () => handler.control(false));
+        // Protocol violations (oversized, bad UTF-8, unmasked frames): ws closes with the RFC code.
+        ws.on('error', () => undefined);
+        ws.on('close', (code: number) => handler.closed(code));
+      });
+    });
+    server.on('clientError', (_error, socket: Duplex) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+      else socket.destroy();
+    });
+
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port, options.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const address = server.address();
+    return { port: typeof address === 'object' && address ? address.port : options.port };
+  }
+
+  private async request(
+    request: IncomingMessage,
+    response: ServerResponse,
+    options: TransportOptions,
+    callbacks: TransportCallbacks,
+  ): Promise<void> {
+    this.inFlight++;
+    try {
+      const url = request.url ?? '/';
+      const queryStart = url.indexOf('?');
+      const body = await readBody(request, options.maxRequestSize);
+      const result =
+        body.tooLarge
+          ? body.tooLarge
+          : await callbacks.http({
+              method: request.method ?? 'GET',
+              path: queryStart < 0 ? url : url.slice(0, queryStart),
+              query: queryStart < 0 ? '' : url.slice(queryStart + 1),
+              headers: request.headers,
+              body: body.bytes,
+            });
+      response.writeHead(result.status, {
+        'Content-Type': 'application/json',
+        'Content-Length': Buffer.byteLength(result.body),
+        ...(body.tooLarge ? { Connection: 'close' } : {}),
+        ...result.headers,
+      });
+      response.end(result.body);
+    } catch {
+      if (!response.headersSent) {
+        response.writeHead(500, { 'Content-Type': 'application/json' });
+        response.end('{"error":"Internal server error."}');
+      } else {
+        response.destroy();
+      }
+    } finally {
+      if (--this.inFlight === 0) for (const resolve of this.idle.splice(0)) resolve();
+    }
+  }
+
+  async stopAccepting(): Promise<void> {
+    const server = this.server;
+    if (!server?.listening) return;
+    // Closing the listener is immediate; upgraded sockets are closed by the protocol.
+    server.close();
+    server.closeIdleConnections();
+  }
+
+  async drainHttp(timeoutMs: number): Promise<void> {
+    if (this.inFlight === 0) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.idle.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+}
