@@ -44,13 +44,14 @@ export async function runStart(flags: StartFlags): Promise<void> {
     process.exit(1);
   }
 
-  logger.info(bannerLine(config, server.port));
   if (config.usingDevelopmentApp) {
     const app = config.apps[0]!;
     logger.info(
       `No app configured: serving the development app (app_id ${app.id}, key ${app.key}, secret ${app.secret}). Set REVERB_APP_ID, REVERB_APP_KEY and REVERB_APP_SECRET for real use.`,
     );
   }
+
+  logger.info(bannerLine(config, server.port));
 
   let stopping = false;
   const stop = (signal: string) => {
