@@ -6,6 +6,7 @@ import type { PusherServer } from '../protocol/server.js';
 import type { ChannelCounts, ChannelDelivery, Cluster, PresenceMember } from './types.js';
 import type { Channel } from '../protocol/channels/channel.js';
 import { CacheStore } from './cache.js';
+import { memberAddedFrame, memberRemovedFrame } from '../protocol/presence.js';
 
 const EMPTY: ChannelCounts = { subscriptionCount: 0, userCount: 0 };
 
@@ -34,12 +35,19 @@ export class LocalCluster implements Cluster {
     this.server?.deliver(delivery);
   }
 
-  async presenceJoined(appId: string, channel: string): Promise<{ added: boolean; members: readonly PresenceMember[] }> {
-    return { added: true, members: this.members(appId, channel) };
+  subscribed(): void {}
+
+  unsubscribed(): void {}
+
+  connectionsChanged(): void {}
+
+  async presenceJoined(appId: string, channel: string, member: PresenceMember, socketId: string): Promise<readonly PresenceMember[]> {
+    this.publish({ appId, channel, frame: memberAddedFrame(channel, member), exceptSocketId: socketId });
+    return this.members(appId, channel);
   }
 
-  async presenceLeft(): Promise<boolean> {
-    return true;
+  async presenceLeft(appId: string, channel: string, member: PresenceMember): Promise<void> {
+    this.publish({ appId, channel, frame: memberRemovedFrame(channel, member) });
   }
 
   async presenceMembers(appId: string, channel: string): Promise<readonly PresenceMember[]> {

@@ -35,13 +35,26 @@ export interface Cluster {
   publish(delivery: ChannelDelivery): void;
 
   /**
-   * A user's first connection on this server joined a presence channel.
-   * Resolves to whether the user is new to the channel cluster-wide, and the
-   * member list to send in `subscription_succeeded`.
+   * A connection of this server subscribed to a channel (`firstLocal`: the
+   * channel is new on this server). When a promise is returned, the
+   * subscription is confirmed to the client only after it settles, so that
+   * events published anywhere afterwards reach it and counts include it.
    */
-  presenceJoined(appId: string, channel: string, member: PresenceMember): Promise<{ added: boolean; members: readonly PresenceMember[] }>;
-  /** A user's last connection on this server left; resolves to whether the user left the channel cluster-wide. */
-  presenceLeft(appId: string, channel: string, userId: string): Promise<boolean>;
+  subscribed(appId: string, channel: string, firstLocal: boolean): void | Promise<void>;
+  /** A connection of this server left a channel (`lastLocal`: nobody here is subscribed any more). */
+  unsubscribed(appId: string, channel: string, lastLocal: boolean): void;
+  /** The number of this server's connections of an app changed. */
+  connectionsChanged(appId: string, localCount: number): void;
+
+  /**
+   * A user's first connection on this server joined a presence channel.
+   * Publishes `member_added` (to everyone but `socketId`) when the user is new
+   * to the channel cluster-wide, atomically with the membership change, and
+   * resolves to the member list for `subscription_succeeded`.
+   */
+  presenceJoined(appId: string, channel: string, member: PresenceMember, socketId: string): Promise<readonly PresenceMember[]>;
+  /** A user's last connection on this server left; publishes `member_removed` when the user left the channel cluster-wide. */
+  presenceLeft(appId: string, channel: string, member: PresenceMember): Promise<void>;
   /** Distinct members of a presence channel, in join order. */
   presenceMembers(appId: string, channel: string): Promise<readonly PresenceMember[]>;
 

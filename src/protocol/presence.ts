@@ -1,5 +1,6 @@
 /** Presence `channel_data` parsing and the payloads built from members. */
 import type { PresenceMember } from '../cluster/types.js';
+import { encodeFrame } from './wire.js';
 
 /**
  * Reads a presence member from the signed channel_data string. `user_id` may
@@ -38,6 +39,10 @@ export function presenceData(members: readonly PresenceMember[]): string {
   return `{"presence":{"count":${members.length},"ids":[${ids.join(',')}],"hash":{${hash.join(',')}}}}`;
 }
 
-export function memberRemovedData(member: PresenceMember): string {
-  return `{"user_id":${member.userIdJson}}`;
+export function memberAddedFrame(channel: string, member: PresenceMember): string {
+  return encodeFrame('pusher_internal:member_added', member.channelDataJson, channel);
+}
+
+export function memberRemovedFrame(channel: string, member: PresenceMember): string {
+  return encodeFrame('pusher_internal:member_removed', `{"user_id":${member.userIdJson}}`, channel);
 }

@@ -69,6 +69,7 @@ export class PusherServer {
     const connection = new Connection(this.newSocketId(), socket, app, this.now());
     app.connections.set(connection.socketId, connection);
     this.sockets.set(connection.socketId, connection);
+    this.cluster.connectionsChanged(app.id, app.connections.size);
     this.observer.connectionOpened(connection);
     connection.send(connectionEstablishedFrame(connection.socketId, app.config.activityTimeout));
     return {
@@ -102,6 +103,7 @@ export class PusherServer {
     connection.closed = true;
     connection.app.connections.delete(connection.socketId);
     this.sockets.delete(connection.socketId);
+    this.cluster.connectionsChanged(connection.app.id, connection.app.connections.size);
     // Queued behind any in-flight subscribe so that it is undone too.
     connection.run(() => unsubscribeAll(connection));
     this.observer.connectionClosed(connection, code);

@@ -6,7 +6,7 @@ import type { PresenceMember } from '../cluster/types.js';
 import type { Connection } from './connection.js';
 import type { Channel } from './channels/channel.js';
 import { SERVER_TO_USER_PREFIX, channelKind, channelNameProblem } from './channels/names.js';
-import { memberFrom, memberRemovedData, parseMember, presenceData } from './presence.js';
+import { memberFrom, parseMember, presenceData } from './presence.js';
 import { channelStringToSign, verifyAuth } from './signatures.js';
 import { ERRORS, cacheMissFrame, encodeFrame } from './wire.js';
 
@@ -84,10 +84,24 @@ export function subscribe(connection: Connection, data: unknown): void | Promise
   connection.channels.set(name, channel);
   const firstLocal = channel.add(connection, member);
   app.server.observer.subscribed(connection, name);
+  const registered = app.server.cluster.subscribed(app.id, name, channel.subscribers.size === 1);
 
-  if (member) return joinPresence(connection, channel, member, firstLocal);
+  if (member || kind.isCache || registered) return completeSubscription(connection, channel, member, firstLocal, registered);
   connection.send(encodeFrame(SUBSCRIBED, '{}', name));
-  if (kind.isCache) return replayCache(connection, name);
+}
+
+/** The subscribe steps that may wait on the cluster: registration, presence join, cache replay. */
+async function completeSubscription(
+  connection: Connection,
+  channel: Channel,
+  member: PresenceMember | undefined,
+  firstLocal: boolean,
+  registered: void | Promise<void>,
+): Promise<void> {
+  await registered;
+  if (member) return joinPresence(connection, channel, member, firstLocal);
+  connection.send(encodeFrame(SUBSCRIBED, '{}', channel.name));
+  if (channel.kind.isCache) await replayCache(connection, channel.name);
 }
 
 /** A duplicate subscribe is idempotent: confirm again, change nothing. */
@@ -105,21 +119,9 @@ async function resendSucceeded(connection: Connection, channel: Channel): Promis
 async function joinPresence(connection: Connection, channel: Channel, member: PresenceMember, firstLocal: boolean): Promise<void> {
   const app = connection.app;
   const cluster = app.server.cluster;
-  let members: readonly PresenceMember[];
-  if (firstLocal) {
-    const joined = await cluster.presenceJoined(app.id, channel.name, member);
-    members = joined.members;
-    if (joined.added) {
-      cluster.publish({
-        appId: app.id,
-        channel: channel.name,
-        frame: encodeFrame('pusher_internal:member_added', member.channelDataJson, channel.name),
-        exceptSocketId: connection.socketId,
-      });
-    }
-  } else {
-    members = await cluster.presenceMembers(app.id, channel.name);
-  }
+  const members = firstLocal
+    ? await cluster.presenceJoined(app.id, channel.name, member, connection.socketId)
+    : await cluster.presenceMembers(app.id, channel.name);
   connection.send(encodeFrame(SUBSCRIBED, presenceData(members), channel.name));
   if (channel.kind.isCache) await replayCache(connection, channel.name);
 }
@@ -144,20 +146,9 @@ function leave(connection: Connection, channel: Channel): void | Promise<void> {
   connection.channels.delete(channel.name);
   const lastLocal = channel.remove(connection);
   app.releaseIfEmpty(channel);
+  app.server.cluster.unsubscribed(app.id, channel.name, channel.isEmpty);
   app.server.observer.unsubscribed(connection, channel.name);
-  if (lastLocal) return leavePresence(connection, channel.name, lastLocal);
-}
-
-async function leavePresence(connection: Connection, name: string, member: PresenceMember): Promise<void> {
-  const app = connection.app;
-  const cluster = app.server.cluster;
-  if (await cluster.presenceLeft(app.id, name, member.userId)) {
-    cluster.publish({
-      appId: app.id,
-      channel: name,
-      frame: encodeFrame('pusher_internal:member_removed', memberRemovedData(member), name),
-    });
-  }
+  if (lastLocal) return app.server.cluster.presenceLeft(app.id, channel.name, lastLocal);
 }
 
 /** On disconnect: leave every channel (member_removed, counts) so no state leaks. */
