@@ -68,7 +68,8 @@ const appSchema = z.object({
       terminate_on_limit: flag.default(false),
     })
     .nullish(),
-  cache_ttl: numeric({ min: 1 }).default(1800),
+  // Fractional seconds are allowed, as for ping_interval (short TTLs in tests, sub-second caches).
+  cache_ttl: numeric({ min: 0.001 }).default(1800),
 });
 
 const serverSchema = z.object({
@@ -84,6 +85,7 @@ const serverSchema = z.object({
   scaling: z.object({
     enabled: flag.default(false),
     channel: nonEmpty.default('reverb'),
+    node_timeout: numeric({ min: 0.1 }).default(15),
     server: z.object({
       url: optionalString,
       host: nonEmpty.default('127.0.0.1'),
@@ -206,6 +208,7 @@ function toServer(raw: RawConfig, baseDir: string): ServerConfig {
     scaling: {
       enabled: scaling.enabled,
       channel: scaling.channel,
+      nodeTimeout: scaling.node_timeout,
       server: {
         url: scaling.server.url,
         host: scaling.server.host,
