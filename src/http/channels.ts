@@ -4,7 +4,7 @@ import { channelAttributes } from './channel-info.js';
 import { BadRequest, json } from './responses.js';
 import type { ApiResponse } from './types.js';
 import { channelKind } from '../protocol/channels/names.js';
-import { infoAttributes } from './validation.js';
+import { channelName, infoAttributes } from './validation.js';
 
 export async function listChannels(context: ApiContext): Promise<ApiResponse> {
   const prefix = context.params.get('filter_by_prefix') ?? '';
@@ -18,7 +18,7 @@ export async function listChannels(context: ApiContext): Promise<ApiResponse> {
 }
 
 export async function showChannel(context: ApiContext): Promise<ApiResponse> {
-  const name = context.route.channel!;
+  const name = channelName(context.route.channel, '');
   const info = infoAttributes(context.params.get('info'));
   const cluster = context.server.cluster;
   const counts = await cluster.channelCounts(context.app.id, name);
@@ -32,7 +32,7 @@ export async function showChannel(context: ApiContext): Promise<ApiResponse> {
 }
 
 export async function channelUsers(context: ApiContext): Promise<ApiResponse> {
-  const name = context.route.channel!;
+  const name = channelName(context.route.channel, '');
   if (!channelKind(name).isPresence) throw new BadRequest('Users can only be listed for presence channels.');
   const members = await context.server.cluster.presenceMembers(context.app.id, name);
   return {

@@ -48,7 +48,7 @@ function readBatch(body: Record<string, unknown>): BatchItem[] {
   if (batch.length > MAX_BATCH_SIZE) throw new BadRequest(`Cannot batch-send more than ${MAX_BATCH_SIZE} events at once.`);
   return batch.map((raw: unknown, index) => {
     const where = `batch[${index}].`;
-    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new BadRequest(`${where} must be an object.`);
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new BadRequest(`batch[${index}] must be an object.`);
     const item = raw as Record<string, unknown>;
     return {
       channel: channelName(item.channel, where),

@@ -6,10 +6,19 @@ export const MAX_CHANNELS_PER_EVENT = 100;
 export const MAX_BATCH_SIZE = 10;
 export const MAX_EVENT_NAME_LENGTH = 200;
 
+/** Fatal decoder: Buffer#toString would silently turn bad bytes into U+FFFD and publish them. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 export function parseJsonObject(body: Buffer): Record<string, unknown> {
+  let text: string;
+  try {
+    text = UTF8.decode(body);
+  } catch {
+    throw new BadRequest('Request body must be valid UTF-8.');
+  }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(body.toString('utf8'));
+    parsed = JSON.parse(text);
   } catch {
     throw new BadRequest('Request body must be valid JSON.');
   }
