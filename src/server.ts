@@ -4,10 +4,11 @@
  */
 import type { Config } from './config/types.js';
 import { LocalCluster } from './cluster/local.js';
+import { RedisCluster } from './cluster/redis.js';
 import { createApiRouter } from './http/router.js';
 import { PusherServer } from './protocol/server.js';
 import type { Transport } from './transport/types.js';
-import { WsTransport } from './transport/ws.js';
+import { selectTransport } from './transport/select.js';
 import type { ServerHooks } from './observability/hooks.js';
 import type { Logger } from './observability/logger.js';
 import { silentLogger } from './observability/logger.js';
@@ -18,6 +19,8 @@ export interface StartOptions {
   readonly hooks?: ServerHooks;
   readonly logger?: Logger;
   readonly transport?: Transport;
+  /** Called when a restart is broadcast to this installation (`reverb restart` with scaling on). */
+  readonly onRestart?: () => void;
 }
 
 export interface RunningServer {
@@ -25,6 +28,8 @@ export interface RunningServer {
   /** The port actually bound (useful with port 0). */
   readonly port: number;
   readonly protocol: PusherServer;
+  /** The transport in use, with its library and why when `auto` fell back to ws. */
+  readonly transport: string;
   /** Number of open WebSocket connections on this server. */
   readonly connections: number;
   /**
@@ -50,8 +55,12 @@ export function bannerLine(config: Config, port: number): string {
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const { config } = options;
   const logger = options.logger ?? silentLogger();
-  const transport = options.transport ?? new WsTransport();
-  const cluster = new LocalCluster();
+  const { transport, description } = options.transport
+    ? { transport: options.transport, description: options.transport.name }
+    : selectTransport(config.server.transport);
+  const cluster = config.server.scaling.enabled
+    ? new RedisCluster({ scaling: config.server.scaling, logger, nodeTimeout: config.server.scaling.nodeTimeout, onRestart: options.onRestart })
+    : new LocalCluster();
   const protocol = new PusherServer({
     apps: config.apps,
     cluster,
@@ -60,6 +69,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     maxBufferedBytes: config.server.maxBufferedBytes,
   });
   cluster.attach(protocol);
+  if (cluster instanceof RedisCluster) await cluster.start();
 
   const http = createApiRouter({
     server: protocol,
@@ -98,6 +108,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     config,
     port,
     protocol,
+    transport: description,
     get connections() {
       return protocol.connectionCount;
     },

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 /** `reverb` command line: argument parsing and printing only. */
 import { Command, Option } from 'commander';
+import { runInstall } from './install.js';
+import { runRestart } from './restart.js';
 import { runStart } from './start.js';
 
 const program = new Command();
@@ -17,7 +19,24 @@ program
   .option('--config <file>', 'Configuration file (default: reverb.config.json, .mjs or .js in the working directory)')
   .option('--env-file <file>', 'Environment file to load first (default: .env in the working directory)')
   .addOption(new Option('--log-format <format>', 'Log output format').choices(['pretty', 'json']))
+  .addOption(
+    new Option('--transport <transport>', 'WebSocket library (auto: uWebSockets.js when it loads natively, else ws)').choices([
+      'auto',
+      'uws',
+      'ws',
+    ]),
+  )
   .action(runStart);
+
+program
+  .command('restart')
+  .description('Restart the Reverb server: every server started from this directory shuts down gracefully and exits 0')
+  .action(runRestart);
+
+program
+  .command('install')
+  .description('Install Reverb: add the REVERB_* entries to .env and write reverb.config.mjs')
+  .action(runInstall);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : String(error));

@@ -1,7 +1,10 @@
-/** `reverb start`: load configuration, start the server, shut down gracefully on SIGTERM/SIGINT. */
+/** `reverb start`: load configuration, start the server, register it for `reverb restart`, shut down gracefully on request. */
 import { ConfigError, loadConfig } from '../config/index.js';
 import { createLogger, defaultLogFormat, type LogFormat } from '../observability/logger.js';
 import { bannerLine, startServer } from '../server.js';
+import { checkOpenFileLimit } from '../ops/open-files.js';
+import { registerServer } from '../ops/registry.js';
+import { exitOnCrash, requestRestart, shutDownGracefullyOnRequest } from '../ops/shutdown.js';
 
 export interface StartFlags {
   host?: string;
@@ -12,6 +15,7 @@ export interface StartFlags {
   config?: string;
   envFile?: string;
   logFormat?: LogFormat;
+  transport?: string;
 }
 
 export async function runStart(flags: StartFlags): Promise<void> {
@@ -20,7 +24,14 @@ export async function runStart(flags: StartFlags): Promise<void> {
     config = await loadConfig({
       configFile: flags.config,
       envFile: flags.envFile,
-      flags: { host: flags.host, port: flags.port, path: flags.path, hostname: flags.hostname, debug: flags.debug },
+      flags: {
+        host: flags.host,
+        port: flags.port,
+        path: flags.path,
+        hostname: flags.hostname,
+        debug: flags.debug,
+        transport: flags.transport,
+      },
     });
   } catch (error) {
     if (error instanceof ConfigError) {
@@ -31,9 +42,11 @@ export async function runStart(flags: StartFlags): Promise<void> {
   }
 
   const logger = createLogger({ format: flags.logFormat ?? defaultLogFormat(), debug: config.debug });
+  exitOnCrash(logger);
+  checkOpenFileLimit(config, logger);
   let server;
   try {
-    server = await startServer({ config, logger });
+    server = await startServer({ config, logger, onRestart: () => requestRestart('Restart broadcast through Redis') });
   } catch (error) {
     const { code, message } = error as NodeJS.ErrnoException;
     logger.error(
@@ -44,6 +57,14 @@ export async function runStart(flags: StartFlags): Promise<void> {
     process.exit(1);
   }
 
+  // Before the banner: whoever waits for it (a test, a deploy script) may signal at once.
+  try {
+    registerServer({ cwd: process.cwd(), host: config.server.host, port: server.port, shutdownTimeout: config.server.shutdownTimeout });
+  } catch (error) {
+    logger.warn(`\`reverb restart\` will not reach this server: ${(error as Error).message}`);
+  }
+  shutDownGracefullyOnRequest(server, logger);
+
   if (config.usingDevelopmentApp) {
     const app = config.apps[0]!;
     logger.info(
@@ -51,24 +72,6 @@ export async function runStart(flags: StartFlags): Promise<void> {
     );
   }
 
+  logger.info(`Transport: ${server.transport}`);
   logger.info(bannerLine(config, server.port));
-
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info(`Received ${signal}: gracefully terminating connections.`);
-    server.close().then(
-      () => {
-        logger.info(`Stopping server on ${config.server.host}:${server.port}`);
-        process.exit(0);
-      },
-      (error: unknown) => {
-        logger.error({ err: error }, 'Shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
 }

@@ -21,6 +21,7 @@ export function reverbDefaults(vars: Env): RawConfig {
         scaling: {
           enabled: env(vars, 'REVERB_SCALING_ENABLED', false),
           channel: env(vars, 'REVERB_SCALING_CHANNEL', 'reverb'),
+          node_timeout: env(vars, 'REVERB_SCALING_NODE_TIMEOUT', 15),
           server: {
             url: env(vars, 'REDIS_URL', null),
             host: env(vars, 'REDIS_HOST', '127.0.0.1'),
@@ -35,6 +36,7 @@ export function reverbDefaults(vars: Env): RawConfig {
         max_buffered_output: env(vars, 'REVERB_MAX_BUFFERED_OUTPUT', 1_048_576),
         auth_timestamp_tolerance: env(vars, 'REVERB_AUTH_TIMESTAMP_TOLERANCE', 600),
         shutdown_timeout: env(vars, 'REVERB_SHUTDOWN_TIMEOUT', 10),
+        transport: env(vars, 'REVERB_TRANSPORT', 'auto'),
       },
     },
     apps: {

@@ -20,6 +20,7 @@ export interface ConfigOverrides {
   path?: string;
   hostname?: string;
   debug?: boolean;
+  transport?: string;
 }
 
 export interface LoadOptions {
@@ -33,7 +34,8 @@ export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-const CONFIG_FILES = ['reverb.config.json', 'reverb.config.mjs', 'reverb.config.js'];
+/** Config files looked up in the working directory, first match wins. */
+export const CONFIG_FILES = ['reverb.config.json', 'reverb.config.mjs', 'reverb.config.js'];
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
@@ -89,7 +91,9 @@ export async function loadConfig(options: LoadOptions = {}): Promise<Config> {
   }
   const flags = options.flags ?? {};
   raw = mergeConfig(raw, {
-    servers: { reverb: { host: flags.host, port: flags.port, path: flags.path, hostname: flags.hostname } },
+    servers: {
+      reverb: { host: flags.host, port: flags.port, path: flags.path, hostname: flags.hostname, transport: flags.transport },
+    },
   });
   return validateConfig(raw, { debug: flags.debug ?? false, baseDir });
 }

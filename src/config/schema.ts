@@ -81,6 +81,7 @@ const serverSchema = z.object({
   max_buffered_output: numeric({ min: 1024, integer: true }).default(1_048_576),
   auth_timestamp_tolerance: numeric({ min: 0 }).default(600),
   shutdown_timeout: numeric({ min: 0 }).default(10),
+  transport: z.enum(['auto', 'uws', 'ws'], { error: 'expected one of auto, uws, ws' }).default('auto'),
   options: z.object({ tls: z.record(z.string(), z.unknown()).nullish() }).nullish(),
   scaling: z.object({
     enabled: flag.default(false),
@@ -201,10 +202,11 @@ function toServer(raw: RawConfig, baseDir: string): ServerConfig {
     path: normalisePath(server.path),
     hostname: server.hostname,
     maxRequestSize: server.max_request_size,
-    tls: readTlsOptions(server.options?.tls ?? {}, baseDir),
+    tls: readTlsOptions(server.options?.tls ?? {}, baseDir, server.hostname),
     maxBufferedBytes: server.max_buffered_output,
     authTimestampTolerance: server.auth_timestamp_tolerance,
     shutdownTimeout: server.shutdown_timeout,
+    transport: server.transport,
     scaling: {
       enabled: scaling.enabled,
       channel: scaling.channel,

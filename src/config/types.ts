@@ -2,6 +2,8 @@
 
 export type ClientEventsFrom = 'members' | 'all' | 'none';
 
+export type TransportChoice = 'auto' | 'uws' | 'ws';
+
 export interface RateLimiting {
   readonly enabled: boolean;
   readonly maxAttempts: number;
@@ -48,7 +50,10 @@ export interface RedisServerConfig {
 
 export interface ScalingConfig {
   readonly enabled: boolean;
+  /** Namespace of everything this installation puts in Redis (keys and pub/sub topics). */
   readonly channel: string;
+  /** Seconds without a heartbeat after which the other servers remove a server's connections. */
+  readonly nodeTimeout: number;
   readonly server: RedisServerConfig;
 }
 
@@ -67,6 +72,8 @@ export interface ServerConfig {
   readonly authTimestampTolerance: number;
   /** Longest a graceful shutdown may take before the process exits anyway. */
   readonly shutdownTimeout: number;
+  /** WebSocket library: `auto` = uWebSockets.js when it loads natively, else ws. */
+  readonly transport: TransportChoice;
 }
 
 export interface Config {

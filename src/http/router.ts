@@ -91,7 +91,7 @@ export function createApiRouter(options: RouterOptions): HttpHandler {
       if (!app) return errorResponse(404, `No matching application for ID [${routeParams.app}].`);
       const params = parseQuery(request.query);
       const problem = signatureProblem(
-        { method: request.method, path, params, body: request.body },
+        { method: request.method, path, prefixedPath: prefix === '' ? undefined : request.path, params, body: request.body },
         app.config,
         options.authTimestampTolerance,
         Date.now() / 1000,

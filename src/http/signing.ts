@@ -10,6 +10,12 @@ export interface SignedRequest {
   readonly method: string;
   /** Path as sent, without the server prefix (starting at /apps/...). */
   readonly path: string;
+  /**
+   * Path as sent, server prefix included, when there is a prefix. pusher-http-php
+   * signs without the prefix (Reverb #368), but clients of a Reverb started
+   * with `--path` had to sign with it: both are accepted.
+   */
+  readonly prefixedPath?: string;
   readonly params: ReadonlyMap<string, string>;
   readonly body: Buffer;
 }
@@ -31,11 +37,15 @@ export function signatureProblem(
   }
   const given = params.get('auth_signature') ?? '';
   const bodyMd5 = request.body.length > 0 ? md5Hex(request.body) : undefined;
-  const candidates = [request.path];
+  // The recomputed MD5 would make this a plain signature mismatch; say what is actually wrong.
+  const sentMd5 = params.get('body_md5');
+  if (bodyMd5 !== undefined && sentMd5 !== undefined && sentMd5.toLowerCase() !== bodyMd5) {
+    return 'Authentication signature invalid: body_md5 does not match the request body.';
+  }
   // Some clients sign the decoded path, others the encoded one: accept either form.
-  const decoded = safeDecode(request.path);
-  if (decoded !== request.path) candidates.push(decoded);
-  const ok = candidates.some((path) =>
+  const sent = request.prefixedPath === undefined ? [request.path] : [request.path, request.prefixedPath];
+  const candidates = new Set(sent.flatMap((path) => [path, safeDecode(path)]));
+  const ok = [...candidates].some((path) =>
     safeEqual(given, hmacHex(app.secret, apiStringToSign(request.method, path, params, bodyMd5))),
   );
   return ok ? undefined : 'Authentication signature invalid.';

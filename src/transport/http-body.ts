@@ -9,24 +9,52 @@ export interface BodyResult {
   readonly tooLarge?: ApiResponse;
 }
 
-export function readBody(request: IncomingMessage, limit: number): Promise<BodyResult> {
-  const declared = Number(request.headers['content-length'] ?? 0);
-  if (declared > limit) {
-    request.resume();
-    return Promise.resolve({ bytes: Buffer.alloc(0), tooLarge: payloadTooLarge(limit) });
+/** The result for a body over the limit: nothing read, a 413 to send. */
+export function refusedBody(limit: number): BodyResult {
+  return { bytes: Buffer.alloc(0), tooLarge: payloadTooLarge(limit) };
+}
+
+/** A body whose declared Content-Length is already over the limit is refused unread. */
+export function declaredTooLarge(contentLength: string | undefined, limit: number): boolean {
+  return Number(contentLength ?? 0) > limit;
+}
+
+/**
+ * Collects body chunks up to `limit` bytes, for any transport. Chunks are
+ * copied, because uWebSockets.js reuses the memory behind them.
+ */
+export class BodyCollector {
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
+
+  constructor(private readonly limit: number) {}
+
+  /** Adds a chunk; false once the body is over the limit (stop reading and answer 413). */
+  add(chunk: Uint8Array): boolean {
+    this.size += chunk.length;
+    if (this.size > this.limit) return false;
+    this.chunks.push(Buffer.from(chunk));
+    return true;
   }
+
+  get tooLarge(): boolean {
+    return this.size > this.limit;
+  }
+
+  result(): BodyResult {
+    return this.tooLarge ? refusedBody(this.limit) : { bytes: Buffer.concat(this.chunks, this.size) };
+  }
+}
+
+export function readBody(request: IncomingMessage, limit: number): Promise<BodyResult> {
+  if (declaredTooLarge(request.headers['content-length'], limit)) {
+    request.resume();
+    return Promise.resolve(refusedBody(limit));
+  }
+  const body = new BodyCollector(limit);
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let over = false;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) over = true;
-      else chunks.push(chunk);
-    });
-    request.on('end', () =>
-      resolve(over ? { bytes: Buffer.alloc(0), tooLarge: payloadTooLarge(limit) } : { bytes: Buffer.concat(chunks, size) }),
-    );
+    request.on('data', (chunk: Buffer) => body.add(chunk));
+    request.on('end', () => resolve(body.result()));
     request.on('error', reject);
   });
 }

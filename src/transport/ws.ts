@@ -9,6 +9,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { PreparedFrame, Transport, TransportCallbacks, TransportOptions, TransportSocket } from './types.js';
 import { readBody } from './http-body.js';
+import { answer, answerHeaders, InFlight } from './http-exchange.js';
 import { matchSocketPath } from './paths.js';
 
 interface WsPrepared extends PreparedFrame {
@@ -73,8 +74,7 @@ class WsSocket implements TransportSocket {
 export class WsTransport implements Transport {
   readonly name = 'ws';
   private server: Server | undefined;
-  private inFlight = 0;
-  private idle: (() => void)[] = [];
+  private readonly inFlight = new InFlight();
 
   prepare(text: string): PreparedFrame {
     const frame: WsPrepared = { text, bytes: frameText(Buffer.from(text)) };
@@ -145,37 +145,32 @@ export class WsTransport implements Transport {
     options: TransportOptions,
     callbacks: TransportCallbacks,
   ): Promise<void> {
-    this.inFlight++;
+    this.inFlight.begin();
     try {
       const url = request.url ?? '/';
       const queryStart = url.indexOf('?');
       const body = await readBody(request, options.maxRequestSize);
-      const result =
-        body.tooLarge
-          ? body.tooLarge
-          : await callbacks.http({
-              method: request.method ?? 'GET',
-              path: queryStart < 0 ? url : url.slice(0, queryStart),
-              query: queryStart < 0 ? '' : url.slice(queryStart + 1),
-              headers: request.headers,
-              body: body.bytes,
-            });
+      const result = await answer(
+        callbacks.http,
+        {
+          method: request.method ?? 'GET',
+          path: queryStart < 0 ? url : url.slice(0, queryStart),
+          query: queryStart < 0 ? '' : url.slice(queryStart + 1),
+          headers: request.headers,
+        },
+        body,
+      );
       response.writeHead(result.status, {
-        'Content-Type': 'application/json',
+        ...answerHeaders(result),
         'Content-Length': Buffer.byteLength(result.body),
         ...(body.tooLarge ? { Connection: 'close' } : {}),
-        ...result.headers,
       });
       response.end(result.body);
     } catch {
-      if (!response.headersSent) {
-        response.writeHead(500, { 'Content-Type': 'application/json' });
-        response.end('{"error":"Internal server error."}');
-      } else {
-        response.destroy();
-      }
+      // The request stream failed (client gone): nothing to answer.
+      response.destroy();
     } finally {
-      if (--this.inFlight === 0) for (const resolve of this.idle.splice(0)) resolve();
+      this.inFlight.end();
     }
   }
 
@@ -187,14 +182,7 @@ export class WsTransport implements Transport {
     server.closeIdleConnections();
   }
 
-  async drainHttp(timeoutMs: number): Promise<void> {
-    if (this.inFlight === 0) return;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, timeoutMs);
-      this.idle.push(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+  drainHttp(timeoutMs: number): Promise<void> {
+    return this.inFlight.drain(timeoutMs);
   }
 }

@@ -166,9 +166,9 @@ export class RawSocket {
   }
 }
 
-/** A raw WebSocket client connected to the default app (or `key`). */
-export function connectClient(server: StartedServer, key = DEFAULT_APP.key): Promise<RawClient> {
-  return RawClient.connect(`${server.wsUrl}/app/${key}?protocol=7&client=js&version=8.6.0`);
+/** A raw WebSocket client connected to the default app (or `key`), under the server path `prefix`. */
+export function connectClient(server: StartedServer, key = DEFAULT_APP.key, prefix = ''): Promise<RawClient> {
+  return RawClient.connect(`${server.wsUrl}${prefix}/app/${key}?protocol=7&client=js&version=8.6.0`);
 }
 
 /** Subscribes and asserts `subscription_succeeded`. */

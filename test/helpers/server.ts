@@ -44,6 +44,11 @@ export interface StartedServer {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+function transportEnv(): Record<string, string> {
+  const transport = process.env.REVERB_TRANSPORT;
+  return transport ? { REVERB_TRANSPORT: transport } : {};
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = createServer();
@@ -67,10 +72,14 @@ export interface StartOptions {
   noConfigFile?: boolean;
   /** Files to create in the working directory before start. */
   files?: Record<string, string>;
+  /** Working directory to use instead of a fresh temporary one (the caller removes it). */
+  dir?: string;
+  /** Command (and arguments) to run the server under, e.g. ['prlimit', '--nofile=256:256']. */
+  wrapper?: string[];
 }
 
 export async function startServer(options: StartOptions = {}): Promise<StartedServer> {
-  const dir = mkdtempSync(join(tmpdir(), 'reverb-test-'));
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'reverb-test-'));
   const port = await freePort();
   const host = '127.0.0.1';
   if (!options.noConfigFile) {
@@ -82,9 +91,11 @@ export async function startServer(options: StartOptions = {}): Promise<StartedSe
   }
   for (const [name, content] of Object.entries(options.files ?? {})) writeFileSync(join(dir, name), content);
 
-  const child = spawn(process.execPath, [CLI, 'start', ...(options.args ?? [])], {
+  const [command, ...prefix] = [...(options.wrapper ?? []), process.execPath];
+  const child = spawn(command!, [...prefix, CLI, 'start', ...(options.args ?? [])], {
     cwd: dir,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...options.env },
+    // REVERB_TRANSPORT picks the transport for a whole run (test/run.mjs runs the e2e suite once per transport).
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...transportEnv(), ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -129,7 +140,7 @@ export async function startServer(options: StartOptions = {}): Promise<StartedSe
       const timeout = setTimeout(() => child.kill('SIGKILL'), 15_000);
       const code = await exited;
       clearTimeout(timeout);
-      rmSync(dir, { recursive: true, force: true });
+      if (!options.dir) rmSync(dir, { recursive: true, force: true });
       return code;
     },
   };

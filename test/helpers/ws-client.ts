@@ -104,10 +104,18 @@ export class RawClient {
   }
 
   async waitForClose(timeoutMs = 3000): Promise<{ code: number; reason: string }> {
-    await Promise.race([
-      this.closedPromise,
-      new Promise((_, reject) => setTimeout(() => reject(new Error('timed out waiting for close')), timeoutMs)),
-    ]);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.closedPromise,
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error('timed out waiting for close')), timeoutMs);
+        }),
+      ]);
+    } finally {
+      // A pending timer would keep the test process alive for the whole timeout.
+      clearTimeout(timer);
+    }
     return { code: this.closeCode!, reason: this.closeReason };
   }
 

@@ -43,7 +43,9 @@ export class Channel {
 
   /**
    * Removes a subscriber; returns the member when that was the user's last
-   * connection on this server (undefined otherwise).
+   * connection on this server (undefined otherwise). That is the member as
+   * first announced, so member_removed echoes the same user_id JSON as
+   * member_added even when tabs sent 5 and "5".
    */
   remove(connection: Connection): PresenceMember | undefined {
     if (!this.subscribers.has(connection)) return undefined;
@@ -54,7 +56,7 @@ export class Channel {
     if (!local) return undefined;
     if (--local.connections > 0) return undefined;
     this.localMembers.delete(member.userId);
-    return member;
+    return local.member;
   }
 
   /** Writes the prepared frame to every subscriber except one. */

@@ -1,0 +1,34 @@
+/** ioredis connections built from Reverb's scaling.server settings (REDIS_URL or host/port/...; rediss:// for TLS). */
+import { Redis, type RedisOptions } from 'ioredis';
+import type { RedisServerConfig } from '../config/types.js';
+
+export function redisOptions(server: RedisServerConfig): { url: string | undefined; options: RedisOptions } {
+  const options: RedisOptions = {
+    lazyConnect: true,
+    // While Redis is away commands fail at once instead of queueing without bound.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: 5000,
+    connectTimeout: 5000,
+    autoResubscribe: false,
+    retryStrategy: (attempt) => Math.min(100 * 2 ** Math.min(attempt, 6), 5000),
+  };
+  if (server.url) return { url: server.url, options };
+  return {
+    url: undefined,
+    options: {
+      ...options,
+      host: server.host,
+      port: server.port,
+      username: server.username ?? undefined,
+      password: server.password ?? undefined,
+      db: server.database,
+    },
+  };
+}
+
+export function createRedis(server: RedisServerConfig, name: string): Redis {
+  const { url, options } = redisOptions(server);
+  const named = { ...options, connectionName: name };
+  return url ? new Redis(url, named) : new Redis(named);
+}

@@ -1,0 +1,209 @@
+/**
+ * Lua scripts for the Redis cluster state. Each runs atomically, so joins and
+ * leaves on different servers never lose or duplicate a member, and the
+ * member_added / member_removed frames are PUBLISHed inside the same script:
+ * every server sees membership events in the order Redis applied them.
+ *
+ * Keys, under the namespace `ns` (REVERB_SCALING_CHANNEL):
+ *   ns:nodes                          zset  node id -> last heartbeat (Redis clock, ms)
+ *   ns:node:<node>:subs               hash  app\x1fchannel -> this node's subscriptions
+ *   ns:node:<node>:users              hash  app\x1fchannel\x1fuser -> member JSON (user has a connection here)
+ *   ns:node:<node>:apps               hash  app -> this node's connections
+ *   ns:app:<app>:channels             hash  channel -> subscriptions, cluster-wide (occupied channels only)
+ *   ns:app:<app>:user_counts          hash  channel -> distinct users (presence channels)
+ *   ns:app:<app>:presence:<channel>   hash  user -> number of nodes where the user is connected
+ *   ns:app:<app>:members:<channel>    hash  user -> member JSON
+ *   ns:app:<app>:connections          hash  node -> connections
+ *   ns:app:<app>:cache:<channel>      string, the cached frame, with a TTL
+ * Pub/sub topics: ns:channel:<app>:<channel> (deliveries), ns:control (terminate, restart).
+ */
+
+const COMMON = `
+local SEP = '\\31'
+local ns = ARGV[1]
+
+local function appKey(app, suffix) return ns .. ':app:' .. app .. ':' .. suffix end
+local function nodeKey(node, suffix) return ns .. ':node:' .. node .. ':' .. suffix end
+
+local function hashToTable(flat)
+  local out = {}
+  for i = 1, #flat, 2 do out[flat[i]] = flat[i + 1] end
+  return out
+end
+
+-- "app SEP channel [SEP user]"; the user id comes last and may contain anything.
+local function splitField(field)
+  local a = string.find(field, SEP, 1, true)
+  local app = string.sub(field, 1, a - 1)
+  local b = string.find(field, SEP, a + 1, true)
+  if not b then return app, string.sub(field, a + 1), nil end
+  return app, string.sub(field, a + 1, b - 1), string.sub(field, b + 1)
+end
+
+local function adjust(key, field, delta)
+  local value = redis.call('HINCRBY', key, field, delta)
+  if value <= 0 then redis.call('HDEL', key, field) end
+end
+
+local function publish(app, channel, frame, except)
+  local message = { a = app, c = channel, f = frame }
+  if except ~= nil and except ~= '' then message.x = except end
+  redis.call('PUBLISH', ns .. ':channel:' .. app .. ':' .. channel, cjson.encode(message))
+end
+
+local function addedFrame(channel, member)
+  return '{"event":"pusher_internal:member_added","data":' .. cjson.encode(member.channelDataJson) ..
+    ',"channel":' .. cjson.encode(channel) .. '}'
+end
+
+local function removedFrame(channel, member)
+  return '{"event":"pusher_internal:member_removed","data":' ..
+    cjson.encode('{"user_id":' .. member.userIdJson .. '}') .. ',"channel":' .. cjson.encode(channel) .. '}'
+end
+
+-- A user got a connection on one more node; announce when it is the first node.
+local function memberJoin(app, channel, user, memberJson, frame, except)
+  if redis.call('HINCRBY', appKey(app, 'presence:' .. channel), user, 1) == 1 then
+    redis.call('HSET', appKey(app, 'members:' .. channel), user, memberJson)
+    redis.call('HINCRBY', appKey(app, 'user_counts'), channel, 1)
+    publish(app, channel, frame or addedFrame(channel, cjson.decode(memberJson)), except)
+    return 1
+  end
+  return 0
+end
+
+-- A user lost its last connection on one node; announce when no node has it.
+local function memberLeave(app, channel, user, memberJson, frame)
+  local presence = appKey(app, 'presence:' .. channel)
+  if redis.call('HINCRBY', presence, user, -1) <= 0 then
+    redis.call('HDEL', presence, user)
+    redis.call('HDEL', appKey(app, 'members:' .. channel), user)
+    adjust(appKey(app, 'user_counts'), channel, -1)
+    publish(app, channel, frame or removedFrame(channel, cjson.decode(memberJson)))
+    return 1
+  end
+  return 0
+end
+
+-- Makes the node's registered state equal to 'desired' ({subs, users, apps}),
+-- applying only the differences to the cluster-wide counts and members.
+local function reconcile(node, desired)
+  local subsKey, usersKey, appsKey = nodeKey(node, 'subs'), nodeKey(node, 'users'), nodeKey(node, 'apps')
+
+  local old = hashToTable(redis.call('HGETALL', subsKey))
+  for field, count in pairs(desired.subs) do
+    local delta = tonumber(count) - tonumber(old[field] or 0)
+    local app, channel = splitField(field)
+    if delta ~= 0 then adjust(appKey(app, 'channels'), channel, delta) end
+    old[field] = nil
+  end
+  for field, count in pairs(old) do
+    local app, channel = splitField(field)
+    adjust(appKey(app, 'channels'), channel, -tonumber(count))
+  end
+  redis.call('DEL', subsKey)
+  for field, count in pairs(desired.subs) do redis.call('HSET', subsKey, field, count) end
+
+  old = hashToTable(redis.call('HGETALL', usersKey))
+  for field, memberJson in pairs(desired.users) do
+    if old[field] == nil then
+      local app, channel, user = splitField(field)
+      memberJoin(app, channel, user, memberJson, nil, nil)
+    end
+    old[field] = nil
+  end
+  for field, memberJson in pairs(old) do
+    local app, channel, user = splitField(field)
+    memberLeave(app, channel, user, memberJson, nil)
+  end
+  redis.call('DEL', usersKey)
+  for field, memberJson in pairs(desired.users) do redis.call('HSET', usersKey, field, memberJson) end
+
+  old = hashToTable(redis.call('HGETALL', appsKey))
+  for app, _ in pairs(old) do
+    if desired.apps[app] == nil then redis.call('HDEL', appKey(app, 'connections'), node) end
+  end
+  redis.call('DEL', appsKey)
+  for app, count in pairs(desired.apps) do
+    redis.call('HSET', appKey(app, 'connections'), node, count)
+    redis.call('HSET', appsKey, app, count)
+  end
+end
+
+local function nowMs()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+`;
+
+/** ARGV: ns, node, app, channel, delta (+1 / -1). */
+export const SUBSCRIPTION = `${COMMON}
+local node, app, channel, delta = ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
+local key, field = nodeKey(node, 'subs'), app .. SEP .. channel
+local next = tonumber(redis.call('HGET', key, field) or '0') + delta
+if next < 0 then return 0 end
+if next == 0 then redis.call('HDEL', key, field) else redis.call('HSET', key, field, next) end
+adjust(appKey(app, 'channels'), channel, delta)
+return 1
+`;
+
+/** ARGV: ns, node, app, connections on this node. */
+export const CONNECTIONS = `${COMMON}
+local node, app, count = ARGV[2], ARGV[3], tonumber(ARGV[4])
+if count > 0 then
+  redis.call('HSET', appKey(app, 'connections'), node, count)
+  redis.call('HSET', nodeKey(node, 'apps'), app, count)
+else
+  redis.call('HDEL', appKey(app, 'connections'), node)
+  redis.call('HDEL', nodeKey(node, 'apps'), app)
+end
+return 1
+`;
+
+/** ARGV: ns, node, app, channel, user, member JSON, member_added frame, socket id to skip. Returns {added, member JSONs}. */
+export const PRESENCE_JOIN = `${COMMON}
+local node, app, channel, user, memberJson, frame, except = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
+local added = 0
+if redis.call('HSETNX', nodeKey(node, 'users'), app .. SEP .. channel .. SEP .. user, memberJson) == 1 then
+  added = memberJoin(app, channel, user, memberJson, frame, except)
+end
+return { added, redis.call('HVALS', appKey(app, 'members:' .. channel)) }
+`;
+
+/** ARGV: ns, node, app, channel, user, member_removed frame. Returns 1 when the user left the channel cluster-wide. */
+export const PRESENCE_LEAVE = `${COMMON}
+local node, app, channel, user, frame = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+if redis.call('HDEL', nodeKey(node, 'users'), app .. SEP .. channel .. SEP .. user) == 1 then
+  return memberLeave(app, channel, user, nil, frame)
+end
+return 0
+`;
+
+/** ARGV: ns, node, desired state JSON. Re-registers this node after Redis was away. */
+export const RECONCILE = `${COMMON}
+reconcile(ARGV[2], cjson.decode(ARGV[3]))
+return 1
+`;
+
+/** ARGV: ns, node. Returns 1 when the node was not registered (new, or removed as dead meanwhile). */
+export const HEARTBEAT = `${COMMON}
+return redis.call('ZADD', ns .. ':nodes', nowMs(), ARGV[2])
+`;
+
+/** ARGV: ns, timeout ms. Removes nodes silent for longer than the timeout; returns their ids. */
+export const REMOVE_DEAD_NODES = `${COMMON}
+local dead = redis.call('ZRANGEBYSCORE', ns .. ':nodes', '-inf', nowMs() - tonumber(ARGV[2]))
+local empty = { subs = {}, users = {}, apps = {} }
+for _, node in ipairs(dead) do
+  redis.call('ZREM', ns .. ':nodes', node)
+  reconcile(node, empty)
+end
+return dead
+`;
+
+/** ARGV: ns, node. A graceful exit: the node's state goes, like a dead node's, at once. */
+export const DEREGISTER = `${COMMON}
+redis.call('ZREM', ns .. ':nodes', ARGV[2])
+reconcile(ARGV[2], { subs = {}, users = {}, apps = {} })
+return 1
+`;

@@ -1,0 +1,119 @@
+/**
+ * The reverb.config.mjs that `reverb install` writes: Reverb's published
+ * config/reverb.php as JavaScript, with the same keys, variables and defaults
+ * (src/config/defaults.ts), so users edit the file they know from Laravel.
+ */
+export const CONFIG_TEMPLATE = `// Configuration for \`reverb start\` (reverb-ts), written by \`reverb install\`.
+//
+// Same shape and keys as Laravel Reverb's config/reverb.php. \`reverb start\` loads
+// .env into process.env before reading this file, so the REVERB_* entries there
+// apply. What this file sets overrides the built-in defaults; command-line flags
+// (--host, --port, ...) override this file. Every key: docs/configuration.md.
+
+// Laravel's env(): "true", "false", "null" and "empty" become true, false, null
+// and ""; other values stay strings; a missing variable gives the fallback.
+function env(name, fallback = null) {
+  const value = process.env[name];
+  if (value === undefined) return fallback;
+  switch (value.toLowerCase()) {
+    case 'true': case '(true)': return true;
+    case 'false': case '(false)': return false;
+    case 'null': case '(null)': return null;
+    case 'empty': case '(empty)': return '';
+    default: return value;
+  }
+}
+
+export default {
+  // The server driver; "reverb" is the only one.
+  default: env('REVERB_SERVER', 'reverb'),
+
+  servers: {
+    reverb: {
+      // Where the server itself listens. Not to be confused with REVERB_HOST /
+      // REVERB_PORT, which tell your backend and clients where to reach it
+      // (e.g. ws.example.com:443 behind a proxy).
+      host: env('REVERB_SERVER_HOST', '0.0.0.0'),
+      port: env('REVERB_SERVER_PORT', 8080),
+      // Prefix for every route: "/ws" serves /ws/app/{key} and /ws/apps/{id}/...
+      path: env('REVERB_SERVER_PATH', ''),
+      // The public hostname: shown in the start-up banner, and when Laravel Herd
+      // or Valet has a certificate for it, the server uses it and speaks wss://.
+      hostname: env('REVERB_HOST'),
+      options: {
+        // Serve wss:// and https:// directly (most deployments let Nginx do TLS
+        // instead). Reverb's names (local_cert, local_pk, passphrase, cafile) or
+        // Node's (cert, key, ca); each a file path or PEM text.
+        tls: {
+          // local_cert: '/etc/letsencrypt/live/ws.example.com/fullchain.pem',
+          // local_pk: '/etc/letsencrypt/live/ws.example.com/privkey.pem',
+        },
+      },
+      // Largest HTTP API request (headers + body) in bytes; larger ones get 413.
+      max_request_size: env('REVERB_MAX_REQUEST_SIZE', 10_000),
+      // Several servers behind a load balancer share channels through Redis.
+      scaling: {
+        enabled: env('REVERB_SCALING_ENABLED', false),
+        channel: env('REVERB_SCALING_CHANNEL', 'reverb'),
+        server: {
+          url: env('REDIS_URL'),
+          host: env('REDIS_HOST', '127.0.0.1'),
+          port: env('REDIS_PORT', '6379'),
+          username: env('REDIS_USERNAME'),
+          password: env('REDIS_PASSWORD'),
+          database: env('REDIS_DB', '0'),
+          timeout: env('REDIS_TIMEOUT', 60),
+        },
+      },
+      // reverb-ts additions (not in Reverb's file).
+      // Unsent bytes one connection may queue before it is closed with 4100.
+      max_buffered_output: env('REVERB_MAX_BUFFERED_OUTPUT', 1_048_576),
+      // Allowed clock difference (seconds) for signed HTTP API requests; 0 = no check.
+      auth_timestamp_tolerance: env('REVERB_AUTH_TIMESTAMP_TOLERANCE', 600),
+      // Longest a graceful shutdown (SIGTERM, reverb restart) may take, in seconds.
+      shutdown_timeout: env('REVERB_SHUTDOWN_TIMEOUT', 10),
+    },
+  },
+
+  apps: {
+    provider: 'config',
+    // One entry per application; add more objects to serve several apps.
+    apps: [
+      {
+        key: env('REVERB_APP_KEY'),
+        secret: env('REVERB_APP_SECRET'),
+        app_id: env('REVERB_APP_ID'),
+        // Used by your backend to reach the server; the server ignores them.
+        options: {
+          host: env('REVERB_HOST'),
+          port: env('REVERB_PORT', 443),
+          scheme: env('REVERB_SCHEME', 'https'),
+          useTLS: env('REVERB_SCHEME', 'https') === 'https',
+        },
+        // Origins allowed to connect, e.g. ['app.example.com', '*.example.com'].
+        allowed_origins: ['*'],
+        // Seconds of silence before the server pings a connection.
+        ping_interval: env('REVERB_APP_PING_INTERVAL', 60),
+        // Seconds, told to clients in pusher:connection_established.
+        activity_timeout: env('REVERB_APP_ACTIVITY_TIMEOUT', 30),
+        // Seconds a pinged connection may stay silent before it is closed (4201).
+        pong_timeout: env('REVERB_APP_PONG_TIMEOUT', 30),
+        // Connection limit for this app on this server; null = unlimited.
+        max_connections: env('REVERB_APP_MAX_CONNECTIONS'),
+        // Largest inbound WebSocket message in bytes; larger ones close with 1009.
+        max_message_size: env('REVERB_APP_MAX_MESSAGE_SIZE', 10_000),
+        // Who may send client-* events: members, all or none.
+        accept_client_events_from: env('REVERB_APP_ACCEPT_CLIENT_EVENTS_FROM', 'members'),
+        rate_limiting: {
+          enabled: env('REVERB_APP_RATE_LIMITING_ENABLED', false),
+          max_attempts: env('REVERB_APP_RATE_LIMIT_MAX_ATTEMPTS', 60),
+          decay_seconds: env('REVERB_APP_RATE_LIMIT_DECAY_SECONDS', 60),
+          terminate_on_limit: env('REVERB_APP_RATE_LIMIT_TERMINATE', false),
+        },
+        // Seconds a cache-* channel keeps its last event.
+        cache_ttl: env('REVERB_APP_CACHE_TTL', 1800),
+      },
+    ],
+  },
+};
+`;

@@ -1,0 +1,67 @@
+/**
+ * How a `reverb start` process ends. SIGTERM and SIGINT (process managers,
+ * Ctrl+C, `reverb restart`) and restart requests from the cluster all lead to
+ * the same graceful shutdown: stop accepting, close every WebSocket with 4200,
+ * let in-flight API requests finish, exit 0 so the process manager starts a
+ * fresh server. A hard deadline keeps the exit bounded whatever hangs.
+ */
+import type { Logger } from '../observability/logger.js';
+import type { RunningServer } from '../server.js';
+
+let onRequest: ((reason: string) => void) | undefined;
+
+/**
+ * Asks this process's server to restart gracefully. The seam for scaling: the
+ * Redis cluster calls this when a restart message arrives on the scaling
+ * channel. Returns false when nothing handles restarts (an embedded server
+ * started with createServer(): its host process decides when to close it).
+ */
+export function requestRestart(reason: string): boolean {
+  if (!onRequest) return false;
+  onRequest(reason);
+  return true;
+}
+
+/** Margin after shutdown_timeout before the process exits regardless. */
+const HARD_DEADLINE_MARGIN_MS = 2000;
+
+export function shutDownGracefullyOnRequest(server: RunningServer, logger: Logger): void {
+  const { host, shutdownTimeout } = server.config.server;
+  let stopping = false;
+  onRequest = (reason) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info(`${reason}: gracefully terminating connections.`);
+    setTimeout(() => {
+      logger.warn(`Graceful shutdown took longer than ${shutdownTimeout} s: exiting now.`);
+      process.exit(0);
+    }, shutdownTimeout * 1000 + HARD_DEADLINE_MARGIN_MS).unref();
+    server.close().then(
+      () => {
+        logger.info(`Stopping server on ${host}:${server.port}`);
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'Graceful shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(signal, () => requestRestart(`Received ${signal}`));
+  }
+}
+
+/**
+ * An exception nothing caught leaves the server in an unknown state: log it
+ * (as JSON in production, unlike Node's default stderr dump) and exit 1 so
+ * the process manager starts a fresh server.
+ */
+export function exitOnCrash(logger: Logger): void {
+  const crash = (error: unknown) => {
+    logger.fatal({ err: error }, `Server crashed: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  };
+  process.on('uncaughtException', crash);
+  process.on('unhandledRejection', crash);
+}

@@ -1,0 +1,70 @@
+/**
+ * The HTTP API on uWebSockets.js: reads the request while uWS still holds
+ * it, streams the body in with onData under `max_request_size`, and writes
+ * the answer corked (one syscall) with keep-alive.
+ */
+import { STATUS_CODES } from 'node:http';
+import type { ApiRequest, HttpHandler } from '../http/types.js';
+import { answer, answerHeaders, type InFlight } from './http-exchange.js';
+import { BodyCollector, declaredTooLarge, refusedBody, type BodyResult } from './http-body.js';
+import type { UwsHttpRequest, UwsHttpResponse } from './uws-api.js';
+
+export interface UwsHttpOptions {
+  readonly handler: HttpHandler;
+  readonly maxRequestSize: number;
+  readonly inFlight: InFlight;
+}
+
+/** Node's IncomingMessage shape: lower-case names, repeated headers joined with ", ". */
+function readHeaders(req: UwsHttpRequest): Record<string, string> {
+  const headers: Record<string, string> = {};
+  req.forEach((name, value) => {
+    headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
+  });
+  return headers;
+}
+
+/** uWS calls onData at least once (isLast) for every request, bodiless ones included. */
+function readBody(res: UwsHttpResponse, contentLength: string, limit: number): Promise<BodyResult> {
+  if (declaredTooLarge(contentLength, limit)) return Promise.resolve(refusedBody(limit));
+  const body = new BodyCollector(limit);
+  return new Promise((resolve) => {
+    let done = false;
+    res.onData((chunk, isLast) => {
+      if (done) return;
+      if (!body.add(new Uint8Array(chunk)) || isLast) {
+        done = true;
+        resolve(body.result());
+      }
+    });
+  });
+}
+
+export function serveHttp(res: UwsHttpResponse, req: UwsHttpRequest, options: UwsHttpOptions): void {
+  const method = req.getMethod().toUpperCase();
+  const request: Omit<ApiRequest, 'body'> = {
+    method,
+    path: req.getUrl(),
+    query: req.getQuery() ?? '',
+    headers: readHeaders(req),
+  };
+  let aborted = false;
+  res.onAborted(() => {
+    aborted = true;
+  });
+  options.inFlight.begin();
+  readBody(res, req.getHeader('content-length'), options.maxRequestSize)
+    .then(async (body) => {
+      const result = await answer(options.handler, request, body);
+      if (aborted) return;
+      // A refused body may still be arriving: close rather than parse it as the next request.
+      const closeConnection = body.tooLarge !== undefined;
+      res.cork(() => {
+        res.writeStatus(`${result.status} ${STATUS_CODES[result.status] ?? ''}`);
+        for (const [name, value] of Object.entries(answerHeaders(result))) res.writeHeader(name, value);
+        if (method === 'HEAD') res.endWithoutBody(Buffer.byteLength(result.body), closeConnection);
+        else res.end(result.body, closeConnection);
+      });
+    })
+    .finally(() => options.inFlight.end());
+}

@@ -1,0 +1,178 @@
+/**
+ * The uWebSockets.js transport: the WebSocket endpoint and the HTTP API on
+ * one uWS listener. A broadcast is UTF-8 encoded once; uWS frames it in C++
+ * for each recipient straight into the socket (corked: one syscall each).
+ *
+ * Liveness (pings, timeouts) and the slow-consumer bound (close 4100) stay
+ * with the protocol: uWS's idle timeout, automatic pings and backpressure
+ * dropping are all switched off.
+ */
+import { createServer } from 'node:net';
+import { errorResponse } from '../http/responses.js';
+import { InFlight } from './http-exchange.js';
+import { matchSocketPath } from './paths.js';
+import type {
+  PreparedFrame,
+  SocketHandler,
+  Transport,
+  TransportCallbacks,
+  TransportOptions,
+  TransportSocket,
+  UpgradeRequest,
+} from './types.js';
+import type { UwsListenSocket, UwsModule, UwsWebSocket } from './uws-api.js';
+import { serveHttp } from './uws-http.js';
+import { createSslApp } from './uws-tls.js';
+
+interface UwsPrepared extends PreparedFrame {
+  /** The UTF-8 payload, encoded once for every recipient. */
+  readonly bytes: Buffer;
+}
+
+/**
+ * Messages up to this far over `maxPayload` are read whole so that the client
+ * gets a proper 1009 close; bigger ones are cut off by uWS at the TCP level,
+ * which bounds what one client can make the server buffer.
+ */
+const OVERSIZE_ALLOWANCE = 1 << 20;
+
+/** What uWS keeps per connection (its "user data"). */
+interface Session {
+  readonly request: UpgradeRequest;
+  socket?: UwsSocket;
+  handler?: SocketHandler;
+}
+
+class UwsSocket implements TransportSocket {
+  /** Set when uWS reports the close: any call on a closed uWS socket throws. */
+  closed = false;
+
+  constructor(
+    private readonly ws: UwsWebSocket<Session>,
+    readonly remoteAddress: string,
+  ) {}
+
+  send(text: string): void {
+    if (!this.closed) this.ws.send(text, false);
+  }
+
+  sendPrepared(frame: PreparedFrame): void {
+    if (!this.closed) this.ws.send((frame as UwsPrepared).bytes, false);
+  }
+
+  ping(): void {
+    if (!this.closed) this.ws.ping();
+  }
+
+  close(code: number, reason = ''): void {
+    if (!this.closed) this.ws.end(code, reason);
+  }
+
+  get bufferedAmount(): number {
+    return this.closed ? 0 : this.ws.getBufferedAmount();
+  }
+}
+
+/** Node's error for a failed listen (uWS only reports failure), for a useful message. */
+function listenError(host: string, port: number): Promise<Error> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', resolve);
+    probe.listen(port, host, () => probe.close(() => resolve(new Error(`uWebSockets.js cannot listen on ${host}:${port}`))));
+  });
+}
+
+export class UwsTransport implements Transport {
+  readonly name = 'uws';
+  private listenSocket: UwsListenSocket | undefined;
+  private readonly inFlight = new InFlight();
+
+  constructor(private readonly uws: UwsModule) {}
+
+  prepare(text: string): PreparedFrame {
+    const frame: UwsPrepared = { text, bytes: Buffer.from(text) };
+    return frame;
+  }
+
+  async listen(options: TransportOptions, callbacks: TransportCallbacks): Promise<{ port: number }> {
+    const { uws } = this;
+    const app = options.tls ? createSslApp(uws, options.tls) : uws.App();
+
+    app.ws<Session>('/*', {
+      maxPayloadLength: options.maxPayload + OVERSIZE_ALLOWANCE,
+      idleTimeout: 0,
+      maxBackpressure: 0,
+      closeOnBackpressureLimit: false,
+      sendPingsAutomatically: false,
+      compression: uws.DISABLED,
+      upgrade: (res, req, context) => {
+        const appKey = matchSocketPath(req.getUrl(), options.path);
+        if (appKey === undefined) {
+          const notFound = errorResponse(404, 'Not found.');
+          res.writeStatus('404 Not Found').writeHeader('Content-Type', 'application/json').end(notFound.body, true);
+          return;
+        }
+        const session: Session = {
+          request: {
+            appKey,
+            origin: req.getHeader('origin') || undefined,
+            remoteAddress: Buffer.from(res.getRemoteAddressAsText()).toString(),
+          },
+        };
+        res.writeStatus('101 Switching Protocols').writeHeader('X-Powered-By', 'Laravel Reverb');
+        res.upgrade(
+          session,
+          req.getHeader('sec-websocket-key'),
+          req.getHeader('sec-websocket-protocol'),
+          req.getHeader('sec-websocket-extensions'),
+          context,
+        );
+      },
+      open: (ws) => {
+        const session = ws.getUserData();
+        session.socket = new UwsSocket(ws, session.request.remoteAddress);
+        session.handler = callbacks.open(session.socket, session.request);
+      },
+      message: (ws, message) => {
+        const { socket, handler } = ws.getUserData();
+        if (message.byteLength > options.maxPayload) {
+          socket!.close(1009);
+          return;
+        }
+        // Binary frames are read as UTF-8 text too, as Reverb does.
+        handler!.message(Buffer.from(message).toString('utf8'));
+      },
+      ping: (ws) => ws.getUserData().handler!.control(true),
+      pong: (ws) => ws.getUserData().handler!.control(false),
+      close: (ws, code) => {
+        const session = ws.getUserData();
+        session.socket!.closed = true;
+        // uWS reports a close from inside end(), i.e. in the middle of the
+        // protocol code that decided to close; the protocol expects it after.
+        queueMicrotask(() => session.handler!.closed(code));
+      },
+    });
+    app.any('/*', (res, req) =>
+      serveHttp(res, req, { handler: callbacks.http, maxRequestSize: options.maxRequestSize, inFlight: this.inFlight }),
+    );
+
+    const listenSocket = await new Promise<UwsListenSocket | false>((resolve) =>
+      app.listen(options.host, options.port, resolve),
+    );
+    if (!listenSocket) throw await listenError(options.host, options.port);
+    this.listenSocket = listenSocket;
+    return { port: uws.us_socket_local_port(listenSocket) };
+  }
+
+  async stopAccepting(): Promise<void> {
+    if (!this.listenSocket) return;
+    // Open WebSockets stay until the protocol closes them; keep-alive HTTP
+    // connections end at uWS's idle timeout or with the process.
+    this.uws.us_listen_socket_close(this.listenSocket);
+    this.listenSocket = undefined;
+  }
+
+  drainHttp(timeoutMs: number): Promise<void> {
+    return this.inFlight.drain(timeoutMs);
+  }
+}

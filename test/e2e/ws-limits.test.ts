@@ -1,0 +1,120 @@
+/**
+ * Resource limits on a WebSocket: inbound message size (close 1009) and slow
+ * consumers whose unsent output exceeds `max_buffered_output` (close 4100).
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { apiClient, channelInfo, eventually } from '../helpers/clients.js';
+import { DEFAULT_APP, startServer, type StartedServer, type TestApp } from '../helpers/server.js';
+import { RawClient } from '../helpers/ws-client.js';
+
+const { key, secret } = DEFAULT_APP;
+const TINY_APP: TestApp = { ...DEFAULT_APP, app_id: 'tiny', key: 'tiny-key', secret: 'tiny-secret', max_message_size: 100 };
+const LARGE_APP: TestApp = { ...DEFAULT_APP, app_id: 'large', key: 'large-key', secret: 'large-secret', max_message_size: 1_000_000 };
+
+/** `{"event":"pusher:ping","data":{"pad":"xxx…"}}` padded to exactly `bytes` bytes. */
+function pingOfSize(bytes: number): string {
+  const empty = JSON.stringify({ event: 'pusher:ping', data: { pad: '' } });
+  return JSON.stringify({ event: 'pusher:ping', data: { pad: 'x'.repeat(bytes - empty.length) } });
+}
+
+describe('limits', () => {
+  let server: StartedServer;
+  const clients: RawClient[] = [];
+  const connect = async (target: TestApp = DEFAULT_APP) => {
+    const client = await RawClient.connect(`${server.wsUrl}/app/${target.key}`);
+    clients.push(client);
+    return client;
+  };
+
+  before(async () => {
+    server = await startServer({
+      apps: [DEFAULT_APP, TINY_APP, LARGE_APP],
+      server: { max_buffered_output: 65536, max_request_size: 1_000_000 },
+    });
+  });
+  after(async () => {
+    for (const client of clients) client.close();
+    await server.stop();
+  });
+
+  describe('max_message_size', () => {
+    it('accepts a message of exactly max_message_size bytes', async () => {
+      const client = await connect(TINY_APP);
+      client.send(pingOfSize(100));
+      assert.equal(await client.nextRaw(), '{"event":"pusher:pong"}');
+    });
+
+    it('closes with 1009 when a message is one byte over the app limit', async () => {
+      const client = await connect(TINY_APP);
+      client.send(pingOfSize(101));
+      const { code } = await client.waitForClose();
+      assert.equal(code, 1009);
+      assert.equal(client.frames.length, 0);
+    });
+
+    it('closes with 1009 over the default 10 000 bytes', async () => {
+      const client = await connect();
+      client.send(pingOfSize(10_001));
+      assert.equal((await client.waitForClose()).code, 1009);
+    });
+
+    it('allows a 20 KB subscribe on an app with a 1 MB limit', async () => {
+      const client = await connect(LARGE_APP);
+      const channelData = JSON.stringify({ user_id: 'big', user_info: { bio: 'b'.repeat(20_000) } });
+      const reply = await client.subscribe('presence-big', { key: LARGE_APP.key, secret: LARGE_APP.secret, channelData });
+      assert.equal(reply.event, 'pusher_internal:subscription_succeeded');
+    });
+
+    it('cleans up after the 1009 close: member_removed to the others', async () => {
+      const watcher = await connect();
+      await watcher.subscribe('presence-size', { key, secret, channelData: { user_id: 'w' } });
+      const offender = await connect();
+      await offender.subscribe('presence-size', { key, secret, channelData: { user_id: 'o' } });
+      await watcher.nextEvent('pusher_internal:member_added');
+      offender.send(pingOfSize(20_000));
+      assert.equal((await offender.waitForClose()).code, 1009);
+      assert.equal(await watcher.nextRaw(), '{"event":"pusher_internal:member_removed","data":"{\\"user_id\\":\\"o\\"}","channel":"presence-size"}');
+    });
+  });
+
+  describe('slow consumers', () => {
+    it('closes a client that stops reading with 4100 once max_buffered_output is exceeded; others keep receiving', async () => {
+      const api = apiClient(server);
+      const slow = await connect();
+      const fast = await connect();
+      await slow.subscribe('firehose');
+      await fast.subscribe('firehose');
+      let fastReceived = 0;
+      fast.ws.on('message', () => fastReceived++);
+
+      // Stop reading: the kernel buffers fill, then the server's own output queue grows.
+      const socket = (slow.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+      socket.pause();
+      const events = 80;
+      const payload = 'x'.repeat(400_000);
+      for (let i = 0; i < events; i++) await api.trigger('firehose', 'big', `${i}:${payload}`);
+
+      await eventually(() => assert.equal(fastReceived, events), 10_000);
+      const order = fast.frames.map((frame) => Number(/"data":"(\d+):/.exec(frame)![1]));
+      assert.deepEqual(order, Array.from({ length: events }, (_, i) => i));
+
+      socket.resume();
+      const { code } = await slow.waitForClose(10_000);
+      assert.equal(code, 4100);
+      const text = slow.frames.filter((frame) => !frame.startsWith('{"event":"big"'));
+      assert.deepEqual(text.map((frame) => JSON.parse(frame).event), ['pusher:error']);
+      assert.equal(JSON.parse(JSON.parse(text[0]!).data).code, 4100);
+      // Bounded output: the server stopped queueing well before the end of the stream.
+      const delivered = slow.frames.length - text.length;
+      assert.ok(delivered < events / 2, `slow consumer was sent ${delivered} of ${events} events`);
+
+      await eventually(async () => assert.equal((await channelInfo(api, 'firehose', 'subscription_count')).subscription_count, 1));
+
+      // The server is still healthy.
+      const probe = await connect();
+      probe.send({ event: 'pusher:ping' });
+      assert.equal(await probe.nextRaw(), '{"event":"pusher:pong"}');
+    });
+  });
+});
