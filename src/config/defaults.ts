@@ -79,3 +79,24 @@ export const DEVELOPMENT_APP = {
   key: 'reverb-dev-key',
   secret: 'reverb-dev-secret',
 } as const;
+
+const MARKER = '\u0000env:';
+
+/**
+ * Which environment variable feeds each config key ("servers.reverb.port" ->
+ * "REVERB_SERVER_PORT"), found by building the defaults from an environment
+ * whose every variable names itself — so the table cannot drift from above.
+ */
+export function environmentSources(): ReadonlyMap<string, string> {
+  const naming = new Proxy({}, { get: (_target, name) => (typeof name === 'string' ? `${MARKER}${name}` : undefined) });
+  const sources = new Map<string, string>();
+  const walk = (node: unknown, path: string): void => {
+    if (typeof node === 'string' && node.startsWith(MARKER)) sources.set(path, node.slice(MARKER.length));
+    else if (Array.isArray(node)) node.forEach((item, index) => walk(item, `${path}[${index}]`));
+    else if (node !== null && typeof node === 'object') {
+      for (const [key, value] of Object.entries(node)) walk(value, path ? `${path}.${key}` : key);
+    }
+  };
+  walk(reverbDefaults(naming as Env), '');
+  return sources;
+}

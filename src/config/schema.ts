@@ -4,21 +4,22 @@
  */
 import { z } from 'zod';
 import type { AppConfig, Config, ServerConfig } from './types.js';
-import { DEVELOPMENT_APP, type RawConfig } from './defaults.js';
+import { DEVELOPMENT_APP, environmentSources, type RawConfig } from './defaults.js';
 import { readTlsOptions } from './tls.js';
 import { ConfigError } from './errors.js';
 
 export { ConfigError };
 
-/** A number, or a string holding one (environment variables are strings). */
-function numeric(options: { min?: number; integer?: boolean } = {}) {
+/** A number, or a string holding one; `positive` means > 0 (fractions allowed: durations in seconds). */
+function numeric(options: { min?: number; integer?: boolean; positive?: boolean } = {}) {
   const min = options.min ?? 0;
-  const what = `${options.integer ? 'an integer' : 'a number'} >= ${min}`;
+  const kind = options.integer ? 'an integer' : 'a number';
+  const what = options.positive ? `a positive ${options.integer ? 'integer' : 'number'}` : `${kind} >= ${min}`;
   return z.preprocess(
     (value) => (typeof value === 'string' && value.trim() !== '' ? Number(value) : value),
     z
       .number({ error: `expected ${what}` })
-      .refine((n) => Number.isFinite(n) && n >= min && (!options.integer || Number.isInteger(n)), {
+      .refine((n) => Number.isFinite(n) && (options.positive ? n > 0 : n >= min) && (!options.integer || Number.isInteger(n)), {
         message: `expected ${what}`,
       }),
   );
@@ -49,9 +50,9 @@ const appSchema = z.object({
       (value) => (typeof value === 'string' ? value.split(',').map((s) => s.trim()) : value ?? ['*']),
       z.array(z.string(), { error: 'expected a list of origin patterns such as ["*"] or ["*.example.com"]' }),
     ),
-  ping_interval: numeric({ min: 0.001 }).default(60),
+  ping_interval: numeric({ positive: true }).default(60),
   activity_timeout: numeric({ min: 1, integer: true }).default(30),
-  pong_timeout: numeric({ min: 0.001 }).default(30),
+  pong_timeout: numeric({ positive: true }).default(30),
   max_message_size: numeric({ min: 1, integer: true }).default(10_000),
   max_connections: z.preprocess(
     (value) => (value === '' || value === undefined ? null : value),
@@ -64,12 +65,12 @@ const appSchema = z.object({
     .object({
       enabled: flag.default(false),
       max_attempts: numeric({ min: 1, integer: true }).default(60),
-      decay_seconds: numeric({ min: 0.001 }).default(60),
+      decay_seconds: numeric({ positive: true }).default(60),
       terminate_on_limit: flag.default(false),
     })
     .nullish(),
   // Fractional seconds are allowed, as for ping_interval (short TTLs in tests, sub-second caches).
-  cache_ttl: numeric({ min: 0.001 }).default(1800),
+  cache_ttl: numeric({ positive: true }).default(1800),
 });
 
 const serverSchema = z.object({
@@ -82,11 +83,19 @@ const serverSchema = z.object({
   auth_timestamp_tolerance: numeric({ min: 0 }).default(600),
   shutdown_timeout: numeric({ min: 0 }).default(10),
   transport: z.enum(['auto', 'uws', 'ws'], { error: 'expected one of auto, uws, ws' }).default('auto'),
-  options: z.object({ tls: z.record(z.string(), z.unknown()).nullish() }).nullish(),
+  options: z
+    .object({
+      // PHP's empty array `[]` is how Reverb's published config writes "no TLS options".
+      tls: z.preprocess(
+        (value) => (Array.isArray(value) && value.length === 0 ? {} : value),
+        z.record(z.string(), z.unknown(), { error: 'expected an object of TLS options' }).nullish(),
+      ),
+    })
+    .nullish(),
   scaling: z.object({
     enabled: flag.default(false),
     channel: nonEmpty.default('reverb'),
-    node_timeout: numeric({ min: 0.1 }).default(15),
+    node_timeout: numeric({ positive: true }).default(15),
     server: z.object({
       url: optionalString,
       host: nonEmpty.default('127.0.0.1'),
@@ -123,7 +132,9 @@ function fail(prefix: string, raw: unknown, error: z.ZodError): never {
   const last = String(issue.path[issue.path.length - 1] ?? '');
   const value = valueAt(raw, issue.path);
   const shown = KEYS_TO_MASK.test(last) && value ? '"***"' : JSON.stringify(value) ?? 'undefined';
-  throw new ConfigError(`Invalid configuration: ${key} = ${shown} (${issue.message})`);
+  const variable = environmentSources().get(key);
+  const source = variable ? ` (${variable})` : '';
+  throw new ConfigError(`Invalid configuration: ${key}${source} = ${shown} (${issue.message})`);
 }
 
 function normalisePath(path: string): string {
