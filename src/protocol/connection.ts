@@ -83,17 +83,27 @@ export class Connection {
     try {
       result = task();
     } catch (error) {
-      this.app.server.observer.handlerFailed(this, error);
+      this.failed(error);
       return;
     }
     if (!(result instanceof Promise)) return;
     this.busy = true;
     result
-      .catch((error: unknown) => this.app.server.observer.handlerFailed(this, error))
+      .catch((error: unknown) => this.failed(error))
       .finally(() => {
         this.busy = false;
         this.drain();
       });
+  }
+
+  /**
+   * A handler threw (e.g. client-event data nested too deeply to re-encode):
+   * log it and, as Reverb does for any exception, answer 4200 so the client is
+   * never left without a reply. The connection stays open.
+   */
+  private failed(error: unknown): void {
+    this.app.server.observer.handlerFailed(this, error);
+    this.error(ERRORS.invalidMessage);
   }
 
   private drain(): void {
