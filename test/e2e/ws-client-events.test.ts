@@ -12,7 +12,7 @@ const app = (id: string, options: Record<string, unknown>): TestApp => ({ ...DEF
 const MEMBERS_APP = DEFAULT_APP;
 const ALL_APP = app('all', { accept_client_events_from: 'all' });
 const NONE_APP = app('none', { accept_client_events_from: 'none' });
-const LIMITED_APP = app('limited', { rate_limiting: { enabled: true, max_attempts: 3, decay_seconds: 0.5, terminate_on_limit: false } });
+const LIMITED_APP = app('limited', { rate_limiting: { enabled: true, max_attempts: 3, decay_seconds: 1, terminate_on_limit: false } });
 const COUNTING_APP = app('counting', { rate_limiting: { enabled: true, max_attempts: 4, decay_seconds: 60 } });
 const TERMINATING_APP = app('terminating', { rate_limiting: { enabled: true, max_attempts: 2, decay_seconds: 60, terminate_on_limit: true } });
 
@@ -174,7 +174,7 @@ describe('client events', () => {
       assert.equal(client.closeCode, undefined);
 
       // The window ends after decay_seconds: frames pass again.
-      const deadline = Date.now() + 3000;
+      const deadline = Date.now() + 4000;
       let reply = RATE_LIMITED;
       while (reply === RATE_LIMITED && Date.now() < deadline) {
         client.send({ event: 'pusher:ping' });
