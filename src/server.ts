@@ -84,6 +84,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       path: config.server.path,
       maxPayload: Math.max(...config.apps.map((app) => app.maxMessageSize)),
       maxRequestSize: config.server.maxRequestSize,
+      headersTimeout: config.server.httpHeadersTimeout * 1000,
+      requestTimeout: config.server.httpRequestTimeout * 1000,
       tls: tls?.cert && tls.key ? { cert: tls.cert, key: tls.key, ca: tls.ca, passphrase: tls.passphrase } : null,
     },
     { open: (socket, request) => protocol.open(socket, request), http },

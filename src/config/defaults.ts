@@ -36,6 +36,8 @@ export function reverbDefaults(vars: Env): RawConfig {
         max_buffered_output: env(vars, 'REVERB_MAX_BUFFERED_OUTPUT', 1_048_576),
         auth_timestamp_tolerance: env(vars, 'REVERB_AUTH_TIMESTAMP_TOLERANCE', 600),
         shutdown_timeout: env(vars, 'REVERB_SHUTDOWN_TIMEOUT', 10),
+        http_headers_timeout: env(vars, 'REVERB_HTTP_HEADERS_TIMEOUT', 10),
+        http_request_timeout: env(vars, 'REVERB_HTTP_REQUEST_TIMEOUT', 15),
         transport: env(vars, 'REVERB_TRANSPORT', 'auto'),
       },
     },

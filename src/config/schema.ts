@@ -82,6 +82,8 @@ const serverSchema = z.object({
   max_buffered_output: numeric({ min: 1024, integer: true }).default(1_048_576),
   auth_timestamp_tolerance: numeric({ min: 0 }).default(600),
   shutdown_timeout: numeric({ min: 0 }).default(10),
+  http_headers_timeout: numeric({ min: 0.1 }).default(10),
+  http_request_timeout: numeric({ min: 0.1 }).default(15),
   transport: z.enum(['auto', 'uws', 'ws'], { error: 'expected one of auto, uws, ws' }).default('auto'),
   options: z
     .object({
@@ -217,6 +219,8 @@ function toServer(raw: RawConfig, baseDir: string): ServerConfig {
     maxBufferedBytes: server.max_buffered_output,
     authTimestampTolerance: server.auth_timestamp_tolerance,
     shutdownTimeout: server.shutdown_timeout,
+    httpHeadersTimeout: server.http_headers_timeout,
+    httpRequestTimeout: server.http_request_timeout,
     transport: server.transport,
     scaling: {
       enabled: scaling.enabled,

@@ -72,6 +72,10 @@ export interface ServerConfig {
   readonly authTimestampTolerance: number;
   /** Longest a graceful shutdown may take before the process exits anyway. */
   readonly shutdownTimeout: number;
+  /** An HTTP request whose headers are not complete after this long is closed (slowloris). */
+  readonly httpHeadersTimeout: number;
+  /** An HTTP request not fully received (headers and body) after this long is closed with 408. */
+  readonly httpRequestTimeout: number;
   /** WebSocket library: `auto` = uWebSockets.js when it loads natively, else ws. */
   readonly transport: TransportChoice;
 }

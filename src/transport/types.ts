@@ -57,6 +57,10 @@ export interface TransportOptions {
   readonly maxPayload: number;
   readonly maxRequestSize: number;
   readonly tls: { cert: string; key: string; ca?: string; passphrase?: string } | null;
+  /** Milliseconds an HTTP request may take to send its headers (default 10 s). */
+  readonly headersTimeout?: number;
+  /** Milliseconds an HTTP request may take to arrive completely (default 15 s). */
+  readonly requestTimeout?: number;
 }
 
 export interface Transport {

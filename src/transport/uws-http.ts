@@ -49,8 +49,16 @@ export function serveHttp(res: UwsHttpResponse, req: UwsHttpRequest, options: Uw
     headers: readHeaders(req),
   };
   let aborted = false;
+  let counted = true;
+  // An aborted request whose body never completed leaves the promise below pending
+  // forever: stop counting it here, or a graceful shutdown waits for it in vain.
+  const done = () => {
+    if (counted) options.inFlight.end();
+    counted = false;
+  };
   res.onAborted(() => {
     aborted = true;
+    done();
   });
   options.inFlight.begin();
   readBody(res, req.getHeader('content-length'), options.maxRequestSize)
@@ -66,5 +74,5 @@ export function serveHttp(res: UwsHttpResponse, req: UwsHttpRequest, options: Uw
         else res.end(result.body, closeConnection);
       });
     })
-    .finally(() => options.inFlight.end());
+    .finally(done);
 }

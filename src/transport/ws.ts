@@ -3,7 +3,7 @@
  * the HTTP API. Broadcast frames are framed once (header + payload in one
  * buffer) and written straight to each socket.
  */
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { STATUS_CODES, createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
@@ -35,6 +35,24 @@ function frameText(payload: Buffer): Buffer {
   }
   payload.copy(frame, headerLength);
   return frame;
+}
+
+/**
+ * The raw answer to a request Node's parser gave up on (bad syntax, headers
+ * too large, too slow): JSON like every other answer, then the connection closes.
+ */
+function clientErrorResponse(code: string | undefined): string {
+  const [status, message] =
+    code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'Request timeout: the request was not received in time.']
+      : code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'Request header fields too large.']
+        : [400, 'Bad request.'];
+  const body = JSON.stringify({ error: message });
+  return (
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\n` +
+    `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
+  );
 }
 
 /** ws keeps its net.Socket here; writing pre-framed bytes to it skips per-recipient framing. */
@@ -91,7 +109,14 @@ export class WsTransport implements Transport {
     wss.on('headers', (headers) => headers.push('X-Powered-By: Laravel Reverb'));
 
     const onRequest = (request: IncomingMessage, response: ServerResponse) => this.request(request, response, options, callbacks);
-    const httpOptions = { connectionsCheckingInterval: 1000, headersTimeout: 10_000, requestTimeout: 15_000 };
+    // Slow or stalled requests (slowloris) are closed; Node checks at most every second, sooner for short timeouts.
+    const requestTimeout = options.requestTimeout ?? 15_000;
+    const headersTimeout = Math.min(options.headersTimeout ?? 10_000, requestTimeout);
+    const httpOptions = {
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(headersTimeout / 4))),
+      headersTimeout,
+      requestTimeout,
+    };
     const server = options.tls
       ? createHttpsServer({ ...httpOptions, ...options.tls }, onRequest)
       : createHttpServer(httpOptions, onRequest);
@@ -102,7 +127,7 @@ export class WsTransport implements Transport {
       socket.on('error', () => socket.destroy());
       const appKey = matchSocketPath(request.url ?? '', options.path);
       if (appKey === undefined) {
-        socket.end('HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"error":"Not found."}');
+        socket.end('HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: 22\r\nConnection: close\r\n\r\n{"error":"Not found."}');
         return;
       }
       wss.handleUpgrade(request, socket, head, (ws) => {
@@ -123,9 +148,11 @@ export class WsTransport implements Transport {
         ws.on('close', (code: number) => handler.closed(code));
       });
     });
-    server.on('clientError', (_error, socket: Duplex) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-      else socket.destroy();
+    server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+      // Answer only if nothing of a response went out yet, as Node's default handler does.
+      const pending = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+      if (error.code !== 'ECONNRESET' && socket.writable && !pending?.headersSent) socket.write(clientErrorResponse(error.code));
+      socket.destroy();
     });
 
     await new Promise<void>((resolve, reject) => {
