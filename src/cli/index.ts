@@ -30,7 +30,11 @@ program
 
 program
   .command('restart')
-  .description('Restart the Reverb server: every server started from this directory shuts down gracefully and exits 0')
+  .description(
+    'Restart the Reverb server: every server of this installation shuts down gracefully and exits 0 (with scaling: every server on the same Redis and scaling channel)',
+  )
+  .option('--config <file>', 'Configuration file, read for the scaling settings (default: as for start)')
+  .option('--env-file <file>', 'Environment file to load first (default: .env in the working directory)')
   .action(runRestart);
 
 program

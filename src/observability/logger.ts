@@ -16,7 +16,11 @@ export function createLogger(options: { format: LogFormat; debug: boolean; desti
   const level = options.debug ? 'debug' : 'info';
   const destination = options.destination ?? process.stdout;
   if (options.format === 'json') {
-    return pino({ level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, destination);
+    // Level names ("info", not 30): what log shippers and people grepping expect.
+    return pino(
+      { level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime, formatters: { level: (label) => ({ level: label }) } },
+      destination,
+    );
   }
   const stream = pretty({
     sync: true,

@@ -37,8 +37,11 @@ export function shutDownGracefullyOnRequest(server: RunningServer, logger: Logge
       process.exit(0);
     }, shutdownTimeout * 1000 + HARD_DEADLINE_MARGIN_MS).unref();
     server.close().then(
-      () => {
+      async () => {
         logger.info(`Stopping server on ${host}:${server.port}`);
+        // One more turn of the event loop: uWebSockets.js writes the last API
+        // responses out on its loop turn, and exiting first would drop them.
+        await new Promise((resolve) => setImmediate(resolve));
         process.exit(0);
       },
       (error: unknown) => {

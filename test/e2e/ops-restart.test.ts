@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { runCli } from '../helpers/cli.js';
+import { startCluster } from '../helpers/cluster.js';
 import { DEFAULT_APP, freePort, startServer, type StartedServer } from '../helpers/server.js';
 import { RawClient } from '../helpers/ws-client.js';
 
@@ -71,5 +72,38 @@ describe('reverb restart', () => {
     const again = await runCli(['restart'], { cwd: dir, env });
     assert.match(again.stdout, /^1 server acknowledged the restart\.$/m);
     assert.equal(await survivor.stop(), 0);
+  });
+});
+
+describe('reverb restart with scaling', () => {
+  it('reaches every server on the same Redis and scaling channel, whatever their directory', async () => {
+    const cluster = await startCluster(2, { env: isolatedEnv() });
+    const outsider = await startServer();
+    try {
+      const env = { REVERB_SCALING_ENABLED: 'true', REVERB_SCALING_CHANNEL: cluster.namespace, REDIS_URL: cluster.redis.url };
+      const result = await runCli(['restart'], { cwd: tempDir('reverb-restart-scaling-'), env });
+      assert.equal(result.code, 0, result.stdout + result.stderr);
+      assert.match(result.stdout, new RegExp(`^2 servers acknowledged the restart \\(Redis channel "${cluster.namespace}"\\)\\.$`, 'm'));
+      assert.match(result.stdout, /^2 of the 2 servers in the cluster have shut down\.$/m);
+      for (const server of cluster.servers) {
+        assert.equal(await server.stop(), 0);
+        assert.match(server.output(), /Restart broadcast through Redis: gracefully terminating connections\./);
+      }
+      assert.equal(outsider.process.exitCode, null, 'a server without scaling is not affected');
+    } finally {
+      await cluster.stop();
+      await outsider.stop();
+    }
+  });
+
+  it('falls back to this directory’s servers when Redis cannot be reached', async () => {
+    const env = isolatedEnv();
+    const dir = tempDir('reverb-restart-');
+    const server = await startFrom(dir, env);
+    const unreachable = { ...env, REVERB_SCALING_ENABLED: 'true', REDIS_URL: `redis://127.0.0.1:${await freePort()}` };
+    const result = await runCli(['restart'], { cwd: dir, env: unreachable });
+    assert.match(result.stderr, /Cannot reach Redis \(.*\): restarting the servers started from this directory only\./);
+    assert.match(result.stdout, /^1 server acknowledged the restart\.$/m);
+    assert.equal(await server.stop(), 0);
   });
 });
