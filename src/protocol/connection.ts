@@ -8,6 +8,7 @@ import type { AppRuntime } from './app.js';
 import type { Channel } from './channels/channel.js';
 import type { PusherError } from './wire.js';
 import { ERRORS, errorFrame } from './wire.js';
+import { unsubscribeAll } from './subscriptions.js';
 
 export interface SignedInUser {
   readonly id: string;
@@ -57,6 +58,11 @@ export class Connection {
     if (this.socket.bufferedAmount > this.app.server.maxBufferedBytes) {
       this.app.server.observer.slowConsumer(this);
       this.error(ERRORS.slowConsumer, true);
+      // A client that does not read can hold its socket until the transport's
+      // close timeout (30 s with ws): leave every channel now, so it stops
+      // counting as a subscriber or presence member. Deferred so that the
+      // broadcast iterating the channel's subscribers finishes first.
+      queueMicrotask(() => this.run(() => unsubscribeAll(this)));
     }
   }
 

@@ -22,7 +22,8 @@ const DISABLED = errorFrame(4301, 'The app does not have client messaging enable
 const RATE_LIMITED = errorFrame(4301, 'Rate limit exceeded');
 const PONG = '{"event":"pusher:pong"}';
 
-describe('client events', () => {
+// Every test uses its own connections and channel names, so they run side by side.
+describe('client events', { concurrency: true }, () => {
   let server: StartedServer;
   const clients: RawClient[] = [];
   const connect = async (target: TestApp = MEMBERS_APP) => {

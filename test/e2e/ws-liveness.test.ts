@@ -16,7 +16,8 @@ const LIVE_APP: TestApp = { ...DEFAULT_APP, ping_interval: 0.3, pong_timeout: 0.
 const PING = '{"event":"pusher:ping"}';
 const PRUNED = '{"event":"pusher:error","data":"{\\"code\\":4201,\\"message\\":\\"Pong reply not received in time\\"}"}';
 
-describe('liveness', () => {
+// Independent connections and the timings above: the tests run side by side to keep the file fast.
+describe('liveness', { concurrency: true }, () => {
   let server: StartedServer;
   const clients: RawClient[] = [];
   const connect = async (options: WebSocket.ClientOptions = {}) => {

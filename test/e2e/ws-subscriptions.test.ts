@@ -18,7 +18,8 @@ const cacheMiss = (channel: string) => `{"event":"pusher:cache_miss","channel":"
 const UNAUTHORIZED = '{"event":"pusher:error","data":"{\\"code\\":4009,\\"message\\":\\"Connection is unauthorized\\"}"}';
 const INVALID = '{"event":"pusher:error","data":"{\\"code\\":4200,\\"message\\":\\"Invalid message format\\"}"}';
 
-describe('subscriptions', () => {
+// Every test uses its own connections and channel names, so they run side by side.
+describe('subscriptions', { concurrency: true }, () => {
   let server: StartedServer;
   let api: ReturnType<typeof apiClient>;
   const clients: RawClient[] = [];
