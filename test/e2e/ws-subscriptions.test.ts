@@ -170,6 +170,23 @@ describe('subscriptions', { concurrency: true }, () => {
       await client.expectSilence(200);
     });
 
+    it('works the same on every channel type', async () => {
+      const client = await connect();
+      const names = ['unsub-public', 'private-unsub', 'private-encrypted-unsub', 'presence-unsub', 'cache-unsub', 'private-cache-unsub', 'presence-cache-unsub'];
+      for (const name of names) {
+        const reply = await client.subscribe(name, { key, secret, channelData: name.startsWith('presence-') ? { user_id: 'u' } : undefined });
+        assert.equal(reply.event, 'pusher_internal:subscription_succeeded', name);
+        if (name.includes('cache-')) assert.equal(await client.nextRaw(), cacheMiss(name));
+      }
+      for (const name of names) assert.equal((await channelInfo(api, name)).occupied, true, name);
+      for (const name of names) client.send({ event: 'pusher:unsubscribe', data: { channel: name } });
+      await eventually(async () => {
+        for (const name of names) assert.deepEqual(await channelInfo(api, name), { occupied: false }, name);
+      });
+      for (const name of names) await api.trigger(name, 'after-unsubscribe', {});
+      await client.expectSilence(200);
+    });
+
     it('unsubscribing one connection keeps the channel for the others', async () => {
       const [a, b] = [await connect(), await connect()];
       await a.subscribe('shared-leave');
