@@ -66,7 +66,9 @@ export function targetChannels(body: Record<string, unknown>): string[] {
     if (body.channels.length > MAX_CHANNELS_PER_EVENT) {
       throw new BadRequest(`An event can be triggered on at most ${MAX_CHANNELS_PER_EVENT} channels.`);
     }
-    return body.channels.map((channel, index) => channelName(channel, `channels[${index}]: `));
+    const names = body.channels.map((channel, index) => channelName(channel, `channels[${index}]: `));
+    // A channel listed twice must not get the event twice.
+    return [...new Set(names)];
   }
   if (body.channel !== undefined) return [channelName(body.channel, '')];
   throw new BadRequest('channels (or channel) is required.');

@@ -46,6 +46,17 @@ describe('POST /apps/{id}/events', () => {
     });
   });
 
+  it('delivers once to a channel listed twice in `channels`', async () => {
+    await withClients([connectClient(server)], async ([client]) => {
+      await join(client!, 'events-twice');
+      const response = await post(server, 'events', { name: 'e', data: '1', channels: ['events-twice', 'events-twice'], info: 'subscription_count' });
+      assert.equal(response.status, 200);
+      assert.equal(response.body, '{"channels":{"events-twice":{"subscription_count":1}}}');
+      assert.equal((await client!.next()).data, '1');
+      await client!.expectSilence(200);
+    });
+  });
+
   it('prefers `channels` when both `channels` and `channel` are sent', async () => {
     await withClients([connectClient(server), connectClient(server)], async ([listed, single]) => {
       await join(listed!, 'events-listed');
