@@ -107,6 +107,32 @@ describe('HTTP API request signatures (protocol.md §3.1 vectors)', () => {
     assert.ok(signatureProblem(request({ ...base, auth_signature: good.toUpperCase() }), APP, 0, 0));
   });
 
+  it('signatureProblem accepts the path signed without or with the server prefix, encoded or decoded', () => {
+    const sign = (path: string) => {
+      const query = params({ auth_key: KEY, auth_timestamp: String(TIMESTAMP), auth_version: '1.0' });
+      query.set('auth_signature', hmacHex(SECRET, apiStringToSign('GET', path, query, undefined)));
+      return query;
+    };
+    const request = (query: Map<string, string>) => ({
+      method: 'GET',
+      path: '/apps/3/channels/a%3Bb',
+      prefixedPath: '/ws/apps/3/channels/a%3Bb',
+      params: query,
+      body: Buffer.alloc(0),
+    });
+    for (const signed of ['/apps/3/channels/a%3Bb', '/apps/3/channels/a;b', '/ws/apps/3/channels/a%3Bb', '/ws/apps/3/channels/a;b']) {
+      assert.equal(signatureProblem(request(sign(signed)), APP, 0, 0), undefined, signed);
+    }
+    assert.ok(signatureProblem(request(sign('/other/apps/3/channels/a;b')), APP, 0, 0));
+    assert.ok(signatureProblem({ ...request(sign('/ws/apps/3/channels/a;b')), prefixedPath: undefined }, APP, 0, 0));
+  });
+
+  it('signatureProblem names a body_md5 that does not match the body', () => {
+    const query = params({ auth_key: KEY, auth_timestamp: String(TIMESTAMP), auth_version: '1.0', body_md5: md5Hex('{}') });
+    const problem = signatureProblem({ method: 'POST', path: '/apps/3/events', params: query, body: Buffer.from(body) }, APP, 0, 0);
+    assert.match(problem ?? '', /body_md5/);
+  });
+
   it('parseQuery decodes values the way both SDKs sign them', () => {
     const query = parseQuery('info=user_count%2Csubscription_count&filter_by_prefix=presence-&a=1&a=2&empty=');
     assert.equal(query.get('info'), 'user_count,subscription_count');
