@@ -55,6 +55,8 @@ export default {
       scaling: {
         enabled: env('REVERB_SCALING_ENABLED', false),
         channel: env('REVERB_SCALING_CHANNEL', 'reverb'),
+        // Seconds without a heartbeat after which the others drop a server's connections.
+        node_timeout: env('REVERB_SCALING_NODE_TIMEOUT', 15),
         server: {
           url: env('REDIS_URL'),
           host: env('REDIS_HOST', '127.0.0.1'),
@@ -72,6 +74,11 @@ export default {
       auth_timestamp_tolerance: env('REVERB_AUTH_TIMESTAMP_TOLERANCE', 600),
       // Longest a graceful shutdown (SIGTERM, reverb restart) may take, in seconds.
       shutdown_timeout: env('REVERB_SHUTDOWN_TIMEOUT', 10),
+      // Seconds an HTTP client may take to send its request headers / whole request.
+      http_headers_timeout: env('REVERB_HTTP_HEADERS_TIMEOUT', 10),
+      http_request_timeout: env('REVERB_HTTP_REQUEST_TIMEOUT', 15),
+      // WebSocket library: auto (uWebSockets.js when it loads natively, else ws), uws or ws.
+      transport: env('REVERB_TRANSPORT', 'auto'),
     },
   },
 

@@ -1,17 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:https';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createCertificates, type TestCertificates } from '../helpers/certs.js';
 import { runCli } from '../helpers/cli.js';
 import { DEFAULT_APP, startServer } from '../helpers/server.js';
-import { signedQuery } from '../helpers/sign.js';
+import { pusherTlsClient, triggerOverHttps } from '../helpers/tls.js';
 import { RawClient } from '../helpers/ws-client.js';
-
-const CLIENT = resolve(import.meta.dirname, '../helpers/pusher-tls-client.ts');
 
 let dir: string;
 let certs: TestCertificates;
@@ -21,73 +17,17 @@ before(() => {
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-/** pusher-js in a child process that trusts only the test CA; resolves its JSON lines as they come. */
-function pusherClient(port: number, channel: string) {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', CLIENT, DEFAULT_APP.key, '127.0.0.1', String(port), channel], {
-    env: { PATH: process.env.PATH, NODE_EXTRA_CA_CERTS: certs.caCert },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  const lines: Record<string, unknown>[] = [];
-  let buffer = '';
-  let stderr = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    buffer += chunk.toString();
-    const parts = buffer.split('\n');
-    buffer = parts.pop()!;
-    lines.push(...parts.map((line) => JSON.parse(line) as Record<string, unknown>));
-  });
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return {
-    async waitFor(type: string, timeoutMs = 10_000): Promise<Record<string, unknown>> {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const found = lines.find((line) => line.type === type);
-        if (found) return found;
-        if (Date.now() > deadline) throw new Error(`no ${type} from pusher-js: ${JSON.stringify(lines)} ${stderr}`);
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    },
-    stop(): Promise<void> {
-      return new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill();
-      });
-    },
-  };
-}
-
-/** A signed HTTP API call over https, trusting the test CA. */
-function httpsTrigger(port: number, body: string): Promise<{ status: number; body: string }> {
-  const path = `/apps/${DEFAULT_APP.app_id}/events`;
-  const query = new URLSearchParams(signedQuery({ method: 'POST', path, key: DEFAULT_APP.key, secret: DEFAULT_APP.secret, body })).toString();
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { host: '127.0.0.1', port, path: `${path}?${query}`, method: 'POST', ca: readFileSync(certs.caCert), headers: { 'Content-Type': 'application/json' }, timeout: 5000 },
-      (res) => {
-        let text = '';
-        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
-        res.on('end', () => resolve({ status: res.statusCode!, body: text }));
-      },
-    );
-    req.on('error', reject);
-    req.on('timeout', () => req.destroy(new Error('https request timed out')));
-    req.end(body);
-  });
-}
-
 describe('TLS', () => {
   it('serves wss:// and https:// from options.tls (Reverb names, encrypted key); pusher-js connects trusting the test CA', async () => {
     const server = await startServer({
       server: { options: { tls: { local_cert: certs.cert, local_pk: certs.key, passphrase: 'correct horse', verify_peer: false } } },
     });
-    const client = pusherClient(server.port, 'orders');
+    const client = pusherTlsClient(certs.caCert, server.port, 'orders');
     try {
       assert.match(server.output(), new RegExp(`Starting secure server on 127\\.0\\.0\\.1:${server.port}`));
       await client.waitFor('connected');
       await client.waitFor('subscribed');
-      const body = JSON.stringify({ name: 'shipped', channel: 'orders', data: JSON.stringify({ id: 7 }) });
-      const response = await httpsTrigger(server.port, body);
+      const response = await triggerOverHttps(certs.caCert, server.port, 'orders', { id: 7 });
       assert.equal(response.status, 200, response.body);
       const message = await client.waitFor('message');
       assert.deepEqual(message, { type: 'message', event: 'shipped', data: { id: 7 } });

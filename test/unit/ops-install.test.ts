@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, it } from 'node:test';
-import { reverbDefaults } from '../../src/config/defaults.js';
+import { environmentSources, reverbDefaults } from '../../src/config/defaults.js';
 import { mergeConfig } from '../../src/config/index.js';
 import { validateConfig } from '../../src/config/schema.js';
 import { CONFIG_TEMPLATE } from '../../src/ops/config-template.js';
@@ -61,6 +61,13 @@ describe('install: .env entries', () => {
 });
 
 describe('install: reverb.config.mjs', () => {
+  it('sets every key that has an environment variable, from that variable', () => {
+    for (const [key, variable] of environmentSources()) {
+      const name = key.split('.').pop()!.replace(/\[\d+\]$/, '');
+      assert.match(CONFIG_TEMPLATE, new RegExp(`\\b${name}: env\\('${variable}'`), `${key} (${variable})`);
+    }
+  });
+
   const ENVIRONMENTS: Record<string, string>[] = [
     {},
     {
