@@ -1,7 +1,8 @@
 /**
  * The uWebSockets.js transport: the WebSocket endpoint and the HTTP API on
  * one uWS listener. A broadcast is UTF-8 encoded once; uWS frames it in C++
- * for each recipient straight into the socket (corked: one syscall each).
+ * for each recipient straight into the socket, the frames of one event-loop
+ * iteration corked into one syscall per recipient (write-batch.ts).
  *
  * Liveness (pings, timeouts) and the slow-consumer bound (close 4100) stay
  * with the protocol: uWS's idle timeout, automatic pings and backpressure
@@ -23,6 +24,7 @@ import type {
 import type { UwsListenSocket, UwsModule, UwsWebSocket } from './uws-api.js';
 import { serveHttp } from './uws-http.js';
 import { createSslApp } from './uws-tls.js';
+import { FrameQueue, type BatchedSocket } from './write-batch.js';
 
 interface UwsPrepared extends PreparedFrame {
   /** The UTF-8 payload, encoded once for every recipient. */
@@ -43,21 +45,38 @@ interface Session {
   handler?: SocketHandler;
 }
 
-class UwsSocket implements TransportSocket {
+class UwsSocket implements TransportSocket, BatchedSocket {
   /** Set when uWS reports the close: any call on a closed uWS socket throws. */
   closed = false;
+  private readonly queue = new FrameQueue<Buffer | string>(this);
 
   constructor(
     private readonly ws: UwsWebSocket<Session>,
     readonly remoteAddress: string,
   ) {}
 
+  /** Direct replies go out at once, unless broadcast frames wait: then behind them, in order. */
   send(text: string): void {
-    if (!this.closed) this.ws.send(text, false);
+    if (this.closed) return;
+    if (this.queue.isEmpty) this.ws.send(text, false);
+    else this.queue.push(text, text.length);
   }
 
   sendPrepared(frame: PreparedFrame): void {
-    if (!this.closed) this.ws.send((frame as UwsPrepared).bytes, false);
+    if (!this.closed) this.queue.push((frame as UwsPrepared).bytes, (frame as UwsPrepared).bytes.length);
+  }
+
+  flush(): void {
+    const frames = this.queue.take();
+    if (this.closed || frames.length === 0) return;
+    if (frames.length === 1) {
+      this.ws.send(frames[0]!, false);
+      return;
+    }
+    // Corked, uWS gathers the frames in one buffer and writes them with one syscall.
+    this.ws.cork(() => {
+      for (const frame of frames) this.ws.send(frame, false);
+    });
   }
 
   ping(): void {
@@ -65,7 +84,9 @@ class UwsSocket implements TransportSocket {
   }
 
   close(code: number, reason = ''): void {
-    if (!this.closed) this.ws.end(code, reason);
+    if (this.closed) return;
+    this.flush();
+    this.ws.end(code, reason);
   }
 
   get bufferedAmount(): number {

@@ -1,7 +1,8 @@
 /**
  * The `ws` transport: one Node HTTP(S) listener for the WebSocket endpoint and
  * the HTTP API. Broadcast frames are framed once (header + payload in one
- * buffer) and written straight to each socket.
+ * buffer) and written straight to each socket, coalesced per event-loop
+ * iteration (write-batch.ts).
  */
 import { STATUS_CODES, createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -11,6 +12,7 @@ import type { PreparedFrame, Transport, TransportCallbacks, TransportOptions, Tr
 import { readBody } from './http-body.js';
 import { answer, answerHeaders, InFlight } from './http-exchange.js';
 import { matchSocketPath } from './paths.js';
+import { FrameQueue, type BatchedSocket } from './write-batch.js';
 
 interface WsPrepared extends PreparedFrame {
   /** The complete server-to-client WebSocket frame (FIN + text opcode, unmasked). */
@@ -58,22 +60,40 @@ function clientErrorResponse(code: string | undefined): string {
 /** ws keeps its net.Socket here; writing pre-framed bytes to it skips per-recipient framing. */
 type RawSocketAccess = WebSocket & { _socket: Duplex & { writableLength: number } };
 
-class WsSocket implements TransportSocket {
+class WsSocket implements TransportSocket, BatchedSocket {
   readonly remoteAddress: string;
   private readonly raw: Duplex & { writableLength: number };
+  private readonly queue = new FrameQueue<Buffer>(this);
 
   constructor(private readonly ws: WebSocket, remoteAddress: string) {
     this.remoteAddress = remoteAddress;
     this.raw = (ws as RawSocketAccess)._socket;
   }
 
+  /** Direct replies go out at once, unless broadcast frames wait: then behind them, in order. */
   send(text: string): void {
-    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(text);
+    if (this.ws.readyState !== WebSocket.OPEN) return;
+    if (this.queue.isEmpty) {
+      this.ws.send(text);
+      return;
+    }
+    const frame = frameText(Buffer.from(text));
+    this.queue.push(frame, frame.length);
   }
 
   sendPrepared(frame: PreparedFrame): void {
-    // Without permessage-deflate ws's sender never queues, so a direct write keeps frame order.
-    if (this.ws.readyState === WebSocket.OPEN) this.raw.write((frame as WsPrepared).bytes);
+    const bytes = (frame as WsPrepared).bytes;
+    if (this.ws.readyState === WebSocket.OPEN) this.queue.push(bytes, bytes.length);
+  }
+
+  flush(): void {
+    const frames = this.queue.take();
+    if (this.ws.readyState !== WebSocket.OPEN || frames.length === 0) return;
+    // Without permessage-deflate ws's sender never queues, so direct writes keep frame order;
+    // corked, the frames leave in one writev.
+    this.raw.cork();
+    for (const frame of frames) this.raw.write(frame);
+    this.raw.uncork();
   }
 
   ping(): void {
@@ -81,7 +101,9 @@ class WsSocket implements TransportSocket {
   }
 
   close(code: number, reason = ''): void {
-    if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) this.ws.close(code, reason);
+    if (this.ws.readyState !== WebSocket.OPEN && this.ws.readyState !== WebSocket.CONNECTING) return;
+    this.flush();
+    this.ws.close(code, reason);
   }
 
   get bufferedAmount(): number {
