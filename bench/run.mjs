@@ -1,0 +1,111 @@
+#!/usr/bin/env node
+/**
+ * reverb-ts load tool. Starts each server in turn (reverb-ts on uWS, on ws,
+ * and soketi from ../shared/peers/soketi), runs one scenario against it with
+ * the same client, stops it, and prints one markdown table with the ratios
+ * against soketi. Or points the same scenario at a running server (--url).
+ *
+ *   node bench/run.mjs <scenario|all> [--targets uws,ws,soketi] [--connections N]
+ *     [--duration S] [--rate R] [--workers W] [--smoke] [--json FILE]
+ *   node bench/run.mjs fanout --url ws://127.0.0.1:6001 --app-id ID --key KEY --secret SECRET [--pid PID]
+ *
+ * Loopback only. Raise the open-file limit first for large runs: ulimit -n 20000.
+ */
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { WorkerPool } from './lib/pool.mjs';
+import { table } from './lib/report.mjs';
+import { externalTarget, startTarget } from './lib/targets.mjs';
+import api from './scenarios/api.mjs';
+import churn from './scenarios/churn.mjs';
+import connect from './scenarios/connect.mjs';
+import fanout from './scenarios/fanout.mjs';
+import unicast from './scenarios/unicast.mjs';
+import whisper from './scenarios/whisper.mjs';
+
+const SCENARIOS = Object.fromEntries([connect, fanout, unicast, whisper, api, churn].map((scenario) => [scenario.name, scenario]));
+/** --smoke: a few seconds per scenario and small counts, for checking the tool itself. */
+const SMOKE = { connections: 200, duration: 2, hold: 1, population: 100, churnRate: 20 };
+/** One worker process per this many connections, so that none nears the 20 000 open-files limit. */
+const CONNECTIONS_PER_WORKER = 8000;
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    targets: { type: 'string', default: 'uws,ws,soketi' },
+    url: { type: 'string' },
+    'app-id': { type: 'string' },
+    key: { type: 'string' },
+    secret: { type: 'string' },
+    pid: { type: 'string' },
+    connections: { type: 'string' },
+    duration: { type: 'string' },
+    rate: { type: 'string' },
+    workers: { type: 'string' },
+    payload: { type: 'string' },
+    channels: { type: 'string' },
+    hold: { type: 'string' },
+    group: { type: 'string' },
+    batch: { type: 'string' },
+    concurrency: { type: 'string' },
+    population: { type: 'string' },
+    'churn-rate': { type: 'string' },
+    outstanding: { type: 'string' },
+    publishers: { type: 'string' },
+    smoke: { type: 'boolean', default: false },
+    json: { type: 'string' },
+    'soketi-peer': { type: 'string', default: resolve(import.meta.dirname, '../../shared/peers/soketi') },
+  },
+});
+
+const [which = 'all'] = positionals;
+const scenarios = which === 'all' ? Object.values(SCENARIOS) : [SCENARIOS[which]];
+if (!scenarios[0]) {
+  console.error(`unknown scenario ${which}; one of: ${Object.keys(SCENARIOS).join(', ')}, all`);
+  process.exit(2);
+}
+
+const numeric = (name) => (values[name] === undefined ? undefined : values[name] === 'max' ? 'max' : Number(values[name]));
+function optionsFor(scenario) {
+  const given = Object.fromEntries(
+    ['connections', 'duration', 'rate', 'payload', 'channels', 'hold', 'group', 'batch', 'concurrency', 'population', 'outstanding', 'publishers']
+      .map((name) => [name, numeric(name)])
+      .concat([['churnRate', numeric('churn-rate')]])
+      .filter(([, value]) => value !== undefined),
+  );
+  const smoke = values.smoke ? Object.fromEntries(Object.entries(SMOKE).filter(([name]) => name in scenario.defaults)) : {};
+  return { ...scenario.defaults, ...smoke, ...given };
+}
+
+const log = (message) => console.error(`  ${message}`);
+const report = [];
+
+for (const scenario of scenarios) {
+  const options = optionsFor(scenario);
+  const kinds = values.url ? ['external'] : values.targets.split(',').map((kind) => kind.trim());
+  console.error(`\n${scenario.name}: ${scenario.summary}\n  options ${JSON.stringify(options)}`);
+  const rows = [];
+  for (const kind of kinds) {
+    const target =
+      kind === 'external'
+        ? await externalTarget({ url: values.url, appId: values['app-id'], key: values.key, secret: values.secret, pid: values.pid })
+        : await startTarget(kind, { peerDir: values['soketi-peer'] });
+    const connections = options.connections ?? options.population ?? 0;
+    const pool = new WorkerPool(Number(values.workers ?? Math.max(1, Math.ceil(connections / CONNECTIONS_PER_WORKER))));
+    console.error(`- ${target.label}: ${target.description}, pid ${target.pid ?? 'unknown'}`);
+    try {
+      const values_ = await scenario.run({ target, pool, options, log });
+      if (values_.errors?.length) log(`errors: ${[...new Set(values_.errors)].slice(0, 5).join(' | ')}`);
+      rows.push({ label: target.label, kind: target.kind, values: values_ });
+    } finally {
+      await pool.close();
+      await target.stop();
+    }
+  }
+  const markdown = table(scenario.metrics, rows);
+  console.log(`\n### ${scenario.name}\n\n${scenario.summary}; options \`${JSON.stringify(options)}\`\n\n${markdown}\n`);
+  report.push({ scenario: scenario.name, options, rows });
+}
+
+if (values.json) writeFileSync(values.json, JSON.stringify(report, null, 2));
