@@ -7,15 +7,12 @@
  */
 import { broadcastRestart } from '../cluster/redis-restart.js';
 import { ConfigError, loadConfig, type Config } from '../config/index.js';
-import { restartLocalServers } from '../ops/restart.js';
+import { RESTART_GRACE_MS, restartLocalServers } from '../ops/restart.js';
 
 export interface RestartFlags {
   config?: string;
   envFile?: string;
 }
-
-/** Beyond the servers' shutdown_timeout, time for them to deregister. */
-const EXTRA_WAIT_MS = 5000;
 
 function servers(count: number): string {
   return `${count} server${count === 1 ? '' : 's'}`;
@@ -35,7 +32,7 @@ async function readConfig(flags: RestartFlags): Promise<Config | undefined> {
 async function restartThroughRedis(config: Config): Promise<boolean> {
   const { scaling, shutdownTimeout } = config.server;
   try {
-    const result = await broadcastRestart(scaling, shutdownTimeout * 1000 + EXTRA_WAIT_MS);
+    const result = await broadcastRestart(scaling, shutdownTimeout * 1000 + RESTART_GRACE_MS);
     console.log(`${servers(result.received)} acknowledged the restart (Redis channel "${scaling.channel}").`);
     console.log(`${result.stopped} of the ${servers(result.registered)} in the cluster have shut down.`);
     if (result.stopped < result.registered) process.exitCode = 1;

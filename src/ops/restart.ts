@@ -12,8 +12,8 @@ export interface RestartReport {
   readonly stopped: readonly ServerEntry[];
 }
 
-/** Grace beyond a server's own shutdown_timeout (its hard deadline adds a little). */
-const EXTRA_WAIT_MS = 5000;
+/** How long to wait beyond a server's shutdown_timeout (its hard deadline adds a little) before giving up on it. */
+export const RESTART_GRACE_MS = 5000;
 const POLL_MS = 50;
 
 export async function restartLocalServers(cwd: string, root?: string): Promise<RestartReport> {
@@ -26,7 +26,7 @@ export async function restartLocalServers(cwd: string, root?: string): Promise<R
       // Exited between listing and signalling: nothing to restart.
     }
   }
-  const deadline = Date.now() + Math.max(0, ...signalled.map((entry) => entry.shutdownTimeout * 1000)) + EXTRA_WAIT_MS;
+  const deadline = Date.now() + Math.max(0, ...signalled.map((entry) => entry.shutdownTimeout * 1000)) + RESTART_GRACE_MS;
   // A server is done once its record is gone (removed on exit) or its process is;
   // the record check also covers zombies that kill(pid, 0) still reports.
   const done = (entry: ServerEntry) => !isRegistered(entry, root) || !isRunning(entry);

@@ -11,10 +11,11 @@ import type { RunningServer } from '../server.js';
 let onRequest: ((reason: string) => void) | undefined;
 
 /**
- * Asks this process's server to restart gracefully. The seam for scaling: the
- * Redis cluster calls this when a restart message arrives on the scaling
- * channel. Returns false when nothing handles restarts (an embedded server
- * started with createServer(): its host process decides when to close it).
+ * Asks this process's server to restart gracefully. Called by the signal
+ * handlers below and, with scaling on, by the Redis cluster when a restart
+ * message arrives on the scaling channel (`reverb start` passes it as
+ * startServer's onRestart). Returns false when nothing handles restarts (an
+ * embedded server started with createServer(): its host decides when to close).
  */
 export function requestRestart(reason: string): boolean {
   if (!onRequest) return false;

@@ -3,16 +3,13 @@ import { connect } from 'node:net';
 import { describe, it } from 'node:test';
 import Pusher from 'pusher-js';
 import { createServer, type ServerHooks } from '../../src/index.js';
+import { eventually } from '../helpers/clients.js';
 import { DEFAULT_APP } from '../helpers/server.js';
 import { hmac } from '../helpers/sign.js';
 import { RawClient } from '../helpers/ws-client.js';
 
-async function until(what: string, check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+function until(what: string, check: () => boolean, timeoutMs = 5000): Promise<void> {
+  return eventually(() => assert.ok(check(), `timed out waiting for ${what}`), timeoutMs);
 }
 
 const CONFIG = {

@@ -3,9 +3,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import Pusher from 'pusher-js';
 import { parse } from 'dotenv';
 import { runCli } from '../helpers/cli.js';
+import { connectPusherJs } from '../helpers/clients.js';
 import { freePort, startServer } from '../helpers/server.js';
 import { signedRequest } from '../helpers/sign.js';
 
@@ -132,16 +132,13 @@ describe('reverb install', () => {
       noConfigFile: true,
       env: { REVERB_SERVER_HOST: '127.0.0.1', REVERB_SERVER_PORT: String(port) },
     });
-    const client = new Pusher(env.REVERB_APP_KEY!, { wsHost: '127.0.0.1', wsPort: port, forceTLS: false, enabledTransports: ['ws'], cluster: '' });
+    const app = { app_id: env.REVERB_APP_ID!, key: env.REVERB_APP_KEY!, secret: env.REVERB_APP_SECRET! };
+    const client = await connectPusherJs(server, { app }).catch(async (error: unknown) => {
+      await server.stop();
+      throw error;
+    });
     try {
       assert.doesNotMatch(server.output(), /development app/);
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('pusher-js did not connect')), 5000);
-        client.connection.bind('connected', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
       const response = await signedRequest(server.url, {
         method: 'GET',
         path: `/apps/${env.REVERB_APP_ID}/connections`,

@@ -4,15 +4,12 @@ import { connect } from 'node:net';
 import { describe, it } from 'node:test';
 import Pusher from 'pusher-js';
 import { DEFAULT_APP, freePort, startServer, type StartedServer } from '../helpers/server.js';
-import { signedQuery } from '../helpers/sign.js';
+import { eventually } from '../helpers/clients.js';
+import { signedQuery, signedRequest } from '../helpers/sign.js';
 
-/** Resolves when `check` holds, polling every 20 ms; rejects after `timeoutMs`. */
-async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+/** Resolves once `check` holds, polling; fails after `timeoutMs` naming `what`. */
+function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  return eventually(() => assert.ok(check(), `timed out waiting for ${what}`), timeoutMs);
 }
 
 interface WatchedClient {
@@ -31,12 +28,11 @@ function connectClient(port: number): WatchedClient {
   return client;
 }
 
-/** Publishes through the HTTP API, signed as pusher-http-node does. */
-function trigger(server: StartedServer, data: unknown): Promise<number> {
+/** Publishes `shipped` on `orders` through the HTTP API; resolves to the status. */
+async function trigger(server: StartedServer, data: unknown): Promise<number> {
   const body = JSON.stringify({ name: 'shipped', channel: 'orders', data: JSON.stringify(data) });
   const path = `/apps/${DEFAULT_APP.app_id}/events`;
-  const query = new URLSearchParams(signedQuery({ method: 'POST', path, key: DEFAULT_APP.key, secret: DEFAULT_APP.secret, body })).toString();
-  return fetch(`${server.url}${path}?${query}`, { method: 'POST', body, headers: { 'Content-Type': 'application/json' } }).then((r) => r.status);
+  return (await signedRequest(server.url, { method: 'POST', path, key: DEFAULT_APP.key, secret: DEFAULT_APP.secret, body })).status;
 }
 
 describe('graceful shutdown', () => {
