@@ -25,7 +25,8 @@ export interface UwsHttpResponse {
   onAborted(handler: () => void): UwsHttpResponse;
   onData(handler: (chunk: ArrayBuffer, isLast: boolean) => void): UwsHttpResponse;
   cork(callback: () => void): UwsHttpResponse;
-  getRemoteAddressAsText(): ArrayBuffer;
+  /** 4 (IPv4) or 16 (IPv6) raw bytes. */
+  getRemoteAddress(): ArrayBuffer;
   upgrade<UserData>(userData: UserData, key: string, protocol: string, extensions: string, context: unknown): void;
 }
 

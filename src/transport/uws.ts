@@ -22,6 +22,7 @@ import type {
   UpgradeRequest,
 } from './types.js';
 import type { UwsListenSocket, UwsModule, UwsWebSocket } from './uws-api.js';
+import { formatAddress } from './uws-address.js';
 import { serveHttp } from './uws-http.js';
 import { createSslApp } from './uws-tls.js';
 import { FrameQueue, type BatchedSocket } from './write-batch.js';
@@ -137,7 +138,7 @@ export class UwsTransport implements Transport {
           request: {
             appKey,
             origin: req.getHeader('origin') || undefined,
-            remoteAddress: Buffer.from(res.getRemoteAddressAsText()).toString(),
+            remoteAddress: formatAddress(new Uint8Array(res.getRemoteAddress())),
           },
         };
         res.writeStatus('101 Switching Protocols').writeHeader('X-Powered-By', 'Laravel Reverb');

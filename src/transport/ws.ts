@@ -8,7 +8,7 @@ import { STATUS_CODES, createServer as createHttpServer, type IncomingMessage, t
 import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
-import type { PreparedFrame, Transport, TransportCallbacks, TransportOptions, TransportSocket } from './types.js';
+import type { PreparedFrame, SocketHandler, Transport, TransportCallbacks, TransportOptions, TransportSocket } from './types.js';
 import { readBody } from './http-body.js';
 import { answer, answerHeaders, InFlight } from './http-exchange.js';
 import { matchSocketPath } from './paths.js';
@@ -111,6 +111,36 @@ class WsSocket implements TransportSocket, BatchedSocket {
   }
 }
 
+/**
+ * Per-connection listeners are shared functions that find the handler on the
+ * socket: no closure per connection, and nothing of the upgrade request (its
+ * headers, the head buffer) stays reachable for the connection's lifetime.
+ */
+const HANDLER = Symbol('reverb.handler');
+type HandledWebSocket = WebSocket & { [HANDLER]: SocketHandler };
+const handlerOf = (ws: WebSocket): SocketHandler => (ws as HandledWebSocket)[HANDLER];
+
+function onMessage(this: WebSocket, data: Buffer, isBinary: boolean): void {
+  // Binary frames are read as UTF-8 text, as Reverb does.
+  handlerOf(this).message(isBinary ? Buffer.from(data).toString('utf8') : data.toString());
+}
+function onPing(this: WebSocket): void {
+  handlerOf(this).control(true);
+}
+function onPong(this: WebSocket): void {
+  handlerOf(this).control(false);
+}
+function onClose(this: WebSocket, code: number): void {
+  handlerOf(this).closed(code);
+}
+/** Protocol violations (oversized, bad UTF-8, unmasked frames): ws closes with the RFC code. */
+function onError(): void {}
+
+function attach(ws: WebSocket, handler: SocketHandler): void {
+  (ws as HandledWebSocket)[HANDLER] = handler;
+  ws.on('message', onMessage).on('ping', onPing).on('pong', onPong).on('error', onError).on('close', onClose);
+}
+
 export class WsTransport implements Transport {
   readonly name = 'ws';
   private server: Server | undefined;
@@ -152,23 +182,9 @@ export class WsTransport implements Transport {
         socket.end('HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: 22\r\nConnection: close\r\n\r\n{"error":"Not found."}');
         return;
       }
-      wss.handleUpgrade(request, socket, head, (ws) => {
-        const remoteAddress = request.socket.remoteAddress ?? '';
-        const handler = callbacks.open(new WsSocket(ws, remoteAddress), {
-          appKey,
-          origin: request.headers.origin,
-          remoteAddress,
-        });
-        ws.on('message', (data: Buffer, isBinary: boolean) => {
-          // Binary frames are read as UTF-8 text, as Reverb does.
-          handler.message(isBinary ? Buffer.from(data).toString('utf8') : data.toString());
-        });
-        ws.on('ping', () => handler.control(true));
-        ws.on('pong', () => handler.control(false));
-        // Protocol violations (oversized, bad UTF-8, unmasked frames): ws closes with the RFC code.
-        ws.on('error', () => undefined);
-        ws.on('close', (code: number) => handler.closed(code));
-      });
+      const remoteAddress = request.socket.remoteAddress ?? '';
+      const upgrade = { appKey, origin: request.headers.origin, remoteAddress };
+      wss.handleUpgrade(request, socket, head, (ws) => attach(ws, callbacks.open(new WsSocket(ws, remoteAddress), upgrade)));
     });
     server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
       // Answer only if nothing of a response went out yet, as Node's default handler does.
