@@ -80,6 +80,11 @@ export function registerServer(
     startedAt: new Date().toISOString(),
     processStart: processStartTime(process.pid),
   };
+  privateDir(dir, true);
+  // Servers that were killed (SIGKILL, crashes) never removed their records:
+  // tidy every other directory's folder, whose working directory may be long gone.
+  const userDir = join(dir, '..');
+  for (const other of readdirSync(userDir)) if (join(userDir, other) !== dir) liveRecords(join(userDir, other));
   for (let attempt = 1; ; attempt++) {
     privateDir(dir, true);
     try {
@@ -116,11 +121,8 @@ export function isRegistered(entry: ServerEntry, root?: string): boolean {
   }
 }
 
-/** The servers running from `cwd`, oldest first; records of dead processes are deleted. */
-export function runningServers(cwd: string, root?: string): ServerEntry[] {
-  const dir = registryDir(cwd, root);
-  if (!existsSync(dir)) return [];
-  privateDir(dir, false);
+/** The live records of one registry folder; records of dead processes are deleted, an emptied folder too. */
+function liveRecords(dir: string): ServerEntry[] {
   let names: string[];
   try {
     names = readdirSync(dir).filter((name) => /^\d+\.json$/.test(name));
@@ -145,5 +147,20 @@ export function runningServers(cwd: string, root?: string): ServerEntry[] {
       }
     }
   }
-  return live.sort((a, b) => a.startedAt.localeCompare(b.startedAt));
+  if (live.length === 0) {
+    try {
+      rmdirSync(dir);
+    } catch {
+      // A server is registering there right now (it retries), or a .tmp file remains.
+    }
+  }
+  return live;
+}
+
+/** The servers running from `cwd`, oldest first; records of dead processes are deleted. */
+export function runningServers(cwd: string, root?: string): ServerEntry[] {
+  const dir = registryDir(cwd, root);
+  if (!existsSync(dir)) return [];
+  privateDir(dir, false);
+  return liveRecords(dir).sort((a, b) => a.startedAt.localeCompare(b.startedAt));
 }

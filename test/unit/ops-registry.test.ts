@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -72,6 +72,24 @@ describe('server registry', () => {
       assert.ok(Number(started) >= Number(processStartTime(process.pid)), started);
     } finally {
       child.kill();
+    }
+  });
+});
+
+describe('server registry housekeeping', () => {
+  it('removes the dead records of other directories when a server registers', async () => {
+    const otherCwd = mkdtempSync(join(tmpdir(), 'reverb-registry-other-'));
+    try {
+      const otherDir = registryDir(otherCwd, root);
+      mkdirSync(otherDir, { recursive: true, mode: 0o700 });
+      const pid = await deadPid();
+      writeFileSync(join(otherDir, `${pid}.json`), JSON.stringify({ ...SERVER, cwd: otherCwd, pid, startedAt: new Date().toISOString() }));
+      const unregister = registerServer(SERVER, root);
+      assert.equal(existsSync(otherDir), false);
+      assert.equal(runningServers(cwd, root).length, 1);
+      unregister();
+    } finally {
+      rmSync(otherCwd, { recursive: true, force: true });
     }
   });
 });
