@@ -56,3 +56,12 @@ export class FrameQueue<Frame> {
     return frames;
   }
 }
+
+/**
+ * Resolves once the frames queued so far have been written (setImmediate
+ * callbacks run in order, and the flush was scheduled when the first of them
+ * was queued).
+ */
+export function queuedWritesDone(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
