@@ -7,6 +7,7 @@
  *
  *   node bench/run.mjs <scenario|all> [--targets uws,ws,soketi] [--connections N]
  *     [--duration S] [--rate R] [--workers W] [--smoke] [--json FILE]
+ *     [--node-options "--max-semi-space-size=1"]   (Node flags for reverb-ts only)
  *   node bench/run.mjs fanout --url ws://127.0.0.1:6001 --app-id ID --key KEY --secret SECRET [--pid PID]
  *
  * Loopback only. Raise the open-file limit first for large runs: ulimit -n 20000.
@@ -54,6 +55,7 @@ const { values, positionals } = parseArgs({
     outstanding: { type: 'string' },
     publishers: { type: 'string' },
     smoke: { type: 'boolean', default: false },
+    'node-options': { type: 'string' },
     json: { type: 'string' },
     'soketi-peer': { type: 'string', default: resolve(import.meta.dirname, '../../shared/peers/soketi') },
   },
@@ -90,7 +92,7 @@ for (const scenario of scenarios) {
     const target =
       kind === 'external'
         ? await externalTarget({ url: values.url, appId: values['app-id'], key: values.key, secret: values.secret, pid: values.pid })
-        : await startTarget(kind, { peerDir: values['soketi-peer'] });
+        : await startTarget(kind, { peerDir: values['soketi-peer'], nodeOptions: values['node-options'] });
     const connections = options.connections ?? options.population ?? 0;
     const pool = new WorkerPool(Number(values.workers ?? Math.max(1, Math.ceil(connections / CONNECTIONS_PER_WORKER))));
     console.error(`- ${target.label}: ${target.description}, pid ${target.pid ?? 'unknown'}`);

@@ -86,7 +86,8 @@ function cleanEnvironment() {
   return Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('REVERB_')));
 }
 
-async function startReverb(transport) {
+/** `nodeOptions`: extra Node flags for reverb-ts only (NODE_OPTIONS), e.g. --max-semi-space-size=1. */
+async function startReverb(transport, nodeOptions) {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`);
   const port = await freePorts(1);
   const cwd = mkdtempSync(join(tmpdir(), 'reverb-bench-'));
@@ -98,6 +99,7 @@ async function startReverb(transport) {
       REVERB_APP_KEY: APP.key,
       REVERB_APP_SECRET: APP.secret,
       REVERB_APP_ACCEPT_CLIENT_EVENTS_FROM: 'members',
+      ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
     },
   });
   const target = { kind: transport, label: LABELS[transport], host: '127.0.0.1', port, ...APP, pid: child.pid, output };
@@ -107,7 +109,7 @@ async function startReverb(transport) {
     await stopChild(child);
     throw error;
   }
-  target.description = /Transport: (.*)/.exec(output())?.[1] ?? transport;
+  target.description = (/Transport: (.*)/.exec(output())?.[1] ?? transport) + (nodeOptions ? `, NODE_OPTIONS=${nodeOptions}` : '');
   target.stop = async () => {
     await stopChild(child);
     rmSync(cwd, { recursive: true, force: true });
@@ -158,8 +160,8 @@ export async function externalTarget({ url, appId, key, secret, pid }) {
   return target;
 }
 
-export function startTarget(kind, { peerDir }) {
+export function startTarget(kind, { peerDir, nodeOptions }) {
   if (kind === 'soketi') return startSoketi(peerDir);
-  if (kind === 'uws' || kind === 'ws') return startReverb(kind);
+  if (kind === 'uws' || kind === 'ws') return startReverb(kind, nodeOptions);
   throw new Error(`unknown target ${kind} (expected uws, ws or soketi)`);
 }
