@@ -60,7 +60,7 @@ export type UwsListenSocket = object;
 export interface UwsApp {
   ws<UserData>(pattern: string, behavior: UwsBehavior<UserData>): UwsApp;
   any(pattern: string, handler: (res: UwsHttpResponse, req: UwsHttpRequest) => void): UwsApp;
-  listen(host: string, port: number, callback: (listenSocket: UwsListenSocket | false) => void): UwsApp;
+  listen(host: string, port: number, options: number, callback: (listenSocket: UwsListenSocket | false) => void): UwsApp;
 }
 
 export interface UwsAppOptions {
@@ -73,6 +73,8 @@ export interface UwsModule {
   App(options?: UwsAppOptions): UwsApp;
   SSLApp(options: UwsAppOptions): UwsApp;
   us_listen_socket_close(listenSocket: UwsListenSocket): void;
+  /** Listen option: no SO_REUSEPORT, so a second server on the same port fails like Node's EADDRINUSE. */
+  readonly LIBUS_LISTEN_EXCLUSIVE_PORT: number;
   us_socket_local_port(listenSocket: UwsListenSocket): number;
   readonly DISABLED: number;
 }

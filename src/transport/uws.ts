@@ -179,7 +179,8 @@ export class UwsTransport implements Transport {
     );
 
     const listenSocket = await new Promise<UwsListenSocket | false>((resolve) =>
-      app.listen(options.host, options.port, resolve),
+      // Exclusive: by default uWS shares the port (SO_REUSEPORT) with another server already on it.
+      app.listen(options.host, options.port, uws.LIBUS_LISTEN_EXCLUSIVE_PORT, resolve),
     );
     if (!listenSocket) throw await listenError(options.host, options.port);
     this.listenSocket = listenSocket;
