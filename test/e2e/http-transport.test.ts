@@ -14,7 +14,7 @@ import { signedQuery } from '../helpers/sign.js';
 const HEADERS_TIMEOUT = 1;
 const REQUEST_TIMEOUT = 2;
 /** uWebSockets.js has its own fixed idle timeout for HTTP sockets (about 10 s). */
-const CLOSE_BOUND_MS = process.env.REVERB_TRANSPORT === 'uws' ? 15_000 : (REQUEST_TIMEOUT + 2) * 1000;
+const closeBound = (server: StartedServer) => (server.transport === 'uws' ? 15_000 : (REQUEST_TIMEOUT + 2) * 1000);
 
 interface AgentResponse {
   status: number;
@@ -123,8 +123,8 @@ describe('HTTP slow and malformed requests', { concurrency: true }, () => {
         agent.destroy();
       }
 
-      await slow.waitForClose(CLOSE_BOUND_MS);
-      assertTimeoutAnswer(slow.received);
+      await slow.waitForClose(closeBound(server));
+      assertTimeoutAnswer(server, slow.received);
     } finally {
       slow.destroy();
     }
@@ -136,8 +136,8 @@ describe('HTTP slow and malformed requests', { concurrency: true }, () => {
       slow.write(`GET /apps/${DEFAULT_APP.app_id}/channels HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: `);
       const response = await fetch(`${server.url}/up`);
       assert.equal(response.status, 200);
-      await slow.waitForClose(CLOSE_BOUND_MS);
-      assertTimeoutAnswer(slow.received);
+      await slow.waitForClose(closeBound(server));
+      assertTimeoutAnswer(server, slow.received);
     } finally {
       slow.destroy();
     }
@@ -149,7 +149,7 @@ describe('HTTP slow and malformed requests', { concurrency: true }, () => {
     try {
       const slow = await RawSocket.open(own.port);
       slow.write(`POST /apps/${DEFAULT_APP.app_id}/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n{"name"`);
-      await slow.waitForClose(CLOSE_BOUND_MS);
+      await slow.waitForClose(closeBound(own));
       const started = Date.now();
       assert.equal(await own.stop(), 0);
       stopped = true;
@@ -163,8 +163,8 @@ describe('HTTP slow and malformed requests', { concurrency: true }, () => {
     const garbage = await RawSocket.open(server.port);
     try {
       garbage.write('GET /up HTTP/1.1\r\nHost 127.0.0.1\r\n\r\n');
-      await garbage.waitForClose(CLOSE_BOUND_MS);
-      if (garbage.received === '' && process.env.REVERB_TRANSPORT === 'uws') return; // uWS drops it without an answer.
+      await garbage.waitForClose(closeBound(server));
+      if (garbage.received === '' && server.transport === 'uws') return; // uWS drops it without an answer.
       const response = parseRawResponse(garbage.received);
       assert.ok(response, garbage.received);
       assert.equal(response.status, 400);
@@ -177,8 +177,8 @@ describe('HTTP slow and malformed requests', { concurrency: true }, () => {
 });
 
 /** A timed-out request gets a JSON 408 (Node) or is simply closed (uWS). */
-function assertTimeoutAnswer(received: string): void {
-  if (received === '' && process.env.REVERB_TRANSPORT === 'uws') return;
+function assertTimeoutAnswer(server: StartedServer, received: string): void {
+  if (received === '' && server.transport === 'uws') return;
   const response = parseRawResponse(received);
   assert.ok(response, `expected a 408 answer, got ${JSON.stringify(received)}`);
   assert.equal(response.status, 408);

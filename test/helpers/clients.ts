@@ -20,6 +20,7 @@ export function apiClient(server: StartedServer, app: TestApp = DEFAULT_APP): Pu
     host: server.host,
     port: String(server.port),
     useTLS: false,
+    timeout: 5000,
     encryptionMasterKeyBase64: ENCRYPTION_MASTER_KEY,
   });
 }

@@ -4,23 +4,12 @@
  * subscribers that join presence channels or sign in as a user.
  */
 import { connect, type Socket } from 'node:net';
-import Pusher from 'pusher';
 import { DEFAULT_APP, type StartedServer, type TestApp } from './server.js';
 import { hmac, signedRequest, type SignOptions } from './sign.js';
 import { RawClient } from './ws-client.js';
 
-/** The official Node server SDK, configured the way its README says. */
-export function sdk(server: StartedServer, app: TestApp = DEFAULT_APP): Pusher {
-  return new Pusher({
-    appId: app.app_id,
-    key: app.key,
-    secret: app.secret,
-    host: server.host,
-    port: String(server.port),
-    useTLS: false,
-    timeout: 5000,
-  });
-}
+/** The official Node server SDK pointed at a test server (one definition, in clients.ts). */
+export { apiClient as sdk } from './clients.js';
 
 export interface ApiResult {
   status: number;

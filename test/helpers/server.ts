@@ -38,6 +38,8 @@ export interface StartedServer {
   readonly dir: string;
   /** Everything the process printed so far. */
   output(): string;
+  /** The transport the server reported at start-up (`ws` or `uws`). */
+  readonly transport: string;
   /** Waits for a line matching `pattern` in the output. */
   waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<void>;
   /** SIGTERM and wait for exit; resolves with the exit code. */
@@ -134,6 +136,9 @@ export async function startServer(options: StartOptions = {}): Promise<StartedSe
     process: child,
     dir,
     output: () => output,
+    get transport() {
+      return /Transport: (\w+)/.exec(output)?.[1] ?? 'ws';
+    },
     waitForOutput,
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
