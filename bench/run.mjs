@@ -4,10 +4,13 @@
  * and soketi from ../shared/peers/soketi), runs one scenario against it with
  * the same client, stops it, and prints one markdown table with the ratios
  * against soketi. Or points the same scenario at a running server (--url).
+ * The cluster scenario starts clusters instead (cluster1, cluster3: that
+ * many reverb-ts servers and a private redis-server) and divides by cluster1.
  *
  *   node bench/run.mjs <scenario|all> [--targets uws,ws,soketi] [--connections N]
  *     [--duration S] [--rate R] [--workers W] [--smoke] [--json FILE]
  *     [--node-options "--max-semi-space-size=1"]   (Node flags for reverb-ts only)
+ *   node bench/run.mjs cluster [--targets cluster1,cluster3] [--transport uws|ws] [--connections N]
  *   node bench/run.mjs fanout --url ws://127.0.0.1:6001 --app-id ID --key KEY --secret SECRET [--pid PID]
  *
  * Loopback only. Raise the open-file limit first for large runs: ulimit -n 20000.
@@ -20,12 +23,15 @@ import { table } from './lib/report.mjs';
 import { externalTarget, startTarget } from './lib/targets.mjs';
 import api from './scenarios/api.mjs';
 import churn from './scenarios/churn.mjs';
+import cluster from './scenarios/cluster.mjs';
 import connect from './scenarios/connect.mjs';
 import fanout from './scenarios/fanout.mjs';
 import unicast from './scenarios/unicast.mjs';
 import whisper from './scenarios/whisper.mjs';
 
-const SCENARIOS = Object.fromEntries([connect, fanout, unicast, whisper, api, churn].map((scenario) => [scenario.name, scenario]));
+const SCENARIOS = Object.fromEntries([connect, fanout, unicast, whisper, api, churn, cluster].map((scenario) => [scenario.name, scenario]));
+/** The servers a scenario runs against unless --targets says otherwise. */
+const DEFAULT_TARGETS = 'uws,ws,soketi';
 /** --smoke: a few seconds per scenario and small counts, for checking the tool itself. */
 const SMOKE = { connections: 200, duration: 2, hold: 1, population: 100, churnRate: 20 };
 /** One worker process per this many connections, so that none nears the 20 000 open-files limit. */
@@ -34,7 +40,8 @@ const CONNECTIONS_PER_WORKER = 8000;
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
-    targets: { type: 'string', default: 'uws,ws,soketi' },
+    targets: { type: 'string' },
+    transport: { type: 'string', default: 'uws' },
     url: { type: 'string' },
     'app-id': { type: 'string' },
     key: { type: 'string' },
@@ -80,22 +87,35 @@ function optionsFor(scenario) {
   return { ...scenario.defaults, ...smoke, ...given };
 }
 
+function kindsFor(scenario) {
+  if (values.url) return ['external'];
+  return (values.targets ?? scenario.targets ?? DEFAULT_TARGETS).split(',').map((kind) => kind.trim());
+}
+// Checked before anything starts: the other scenarios measure one server's pid and address.
+for (const scenario of scenarios) {
+  const clusters = kindsFor(scenario).filter((kind) => kind.startsWith('cluster'));
+  if (clusters.length && !scenario.acceptsClusters) {
+    console.error(`${scenario.name} runs against one server; ${clusters.join(', ')} only with fanout or cluster`);
+    process.exit(2);
+  }
+}
+
 const log = (message) => console.error(`  ${message}`);
 const report = [];
 
 for (const scenario of scenarios) {
   const options = optionsFor(scenario);
-  const kinds = values.url ? ['external'] : values.targets.split(',').map((kind) => kind.trim());
+  const kinds = kindsFor(scenario);
   console.error(`\n${scenario.name}: ${scenario.summary}\n  options ${JSON.stringify(options)}`);
   const rows = [];
   for (const kind of kinds) {
     const target =
       kind === 'external'
         ? await externalTarget({ url: values.url, appId: values['app-id'], key: values.key, secret: values.secret, pid: values.pid })
-        : await startTarget(kind, { peerDir: values['soketi-peer'], nodeOptions: values['node-options'] });
+        : await startTarget(kind, { peerDir: values['soketi-peer'], nodeOptions: values['node-options'], transport: values.transport });
     const connections = options.connections ?? options.population ?? 0;
     const pool = new WorkerPool(Number(values.workers ?? Math.max(1, Math.ceil(connections / CONNECTIONS_PER_WORKER))));
-    console.error(`- ${target.label}: ${target.description}, pid ${target.pid ?? 'unknown'}`);
+    console.error(`- ${target.label}: ${target.description}, pid ${target.pids?.join(', ') ?? target.pid ?? 'unknown'}`);
     try {
       const values_ = await scenario.run({ target, pool, options, log });
       if (values_.errors?.length) log(`errors: ${[...new Set(values_.errors)].slice(0, 5).join(' | ')}`);
@@ -105,7 +125,7 @@ for (const scenario of scenarios) {
       await target.stop();
     }
   }
-  const markdown = table(scenario.metrics, rows);
+  const markdown = table(scenario.metrics, rows, scenario.baseline);
   console.log(`\n### ${scenario.name}\n\n${scenario.summary}; options \`${JSON.stringify(options)}\`\n\n${markdown}\n`);
   report.push({ scenario: scenario.name, options, rows });
 }

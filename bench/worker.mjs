@@ -16,9 +16,10 @@ const keepAliveTimer = setInterval(() => subscribers.keepAlive(25_000), 5_000);
 
 /**
  * Opens `count` connections numbered first..first+count-1, at most
- * `inFlight` handshakes at a time, spread over the worker's source addresses.
+ * `inFlight` handshakes at a time, spread over the worker's source addresses
+ * and round-robin over `targets` (the servers of a cluster).
  */
-async function connect({ target, first, count, plan, sampleEvery, localAddresses, inFlight = 64, timeoutMs }) {
+async function connect({ targets, first, count, plan, sampleEvery, localAddresses, inFlight = 64, timeoutMs }) {
   const started = performance.now();
   let next = 0;
   let ready = 0;
@@ -28,12 +29,15 @@ async function connect({ target, first, count, plan, sampleEvery, localAddresses
   const one = async () => {
     while (next < count) {
       const index = first + next++;
+      const server = index % targets.length;
       const began = performance.now();
       try {
-        await subscribers.open(target, {
+        await subscribers.open(targets[server], {
           index,
+          server,
           channel: channelFor(plan, index),
-          sample: index % sampleEvery === 0,
+          // Sampled by rounds over the servers: index % sampleEvery could put every sample on one server.
+          sample: Math.floor(index / targets.length) % sampleEvery === 0,
           localAddress: localAddresses[index % localAddresses.length],
           timeoutMs,
         });
@@ -112,6 +116,8 @@ function stats() {
   return {
     received: subscribers.received,
     latency: subscribers.latency.toJSON(),
+    // Array.from, not map: a server none of this worker's samples are on is a hole, sent as an empty histogram.
+    serverLatency: Array.from(subscribers.serverLatency, (histogram) => (histogram ?? new Histogram()).toJSON()),
     open: subscribers.sockets.size,
     lost: subscribers.lost,
     errors: subscribers.errors,

@@ -1,17 +1,27 @@
 /** Measurement helpers shared by the scenarios. */
 import { sleep } from './clock.mjs';
-import { sample } from './proc.mjs';
+import { cpuSeconds } from './proc.mjs';
 
-/** Runs `work` between two /proc samples of the server; adds the server's CPU seconds and the wall time. */
+/** CPU seconds of the processes so far; NaN when one pid is unknown. */
+function cpuOf(pids) {
+  return pids.every(Boolean) ? pids.reduce((total, pid) => total + cpuSeconds(pid), 0) : NaN;
+}
+
+/**
+ * Runs `work` between two /proc samples of the server (of every server of a
+ * cluster target, summed, and of its Redis); adds their CPU seconds and the
+ * wall time.
+ */
 export async function measured(target, work) {
-  const before = sample(target.pid);
+  const servers = target.pids ?? [target.pid];
+  const redis = [target.redisPid];
+  const before = { at: Date.now(), servers: cpuOf(servers), redis: cpuOf(redis) };
   const result = await work();
-  const after = sample(target.pid);
   return {
     result,
-    seconds: (after.at - before.at) / 1000,
-    serverCpu: target.pid ? after.cpu - before.cpu : NaN,
-    after,
+    seconds: (Date.now() - before.at) / 1000,
+    serverCpu: cpuOf(servers) - before.servers,
+    redisCpu: cpuOf(redis) - before.redis,
   };
 }
 

@@ -87,15 +87,17 @@ export class WorkerPool {
 
   /**
    * Opens `total` subscribed connections spread evenly over the workers,
-   * numbered offset..offset+total-1 over all workers, so that channels and
-   * sampling do not depend on the split.
+   * numbered offset..offset+total-1 over all workers, so that channels,
+   * sampling and servers do not depend on the split. `servers`: one target,
+   * or a list over which the connections go round-robin (number i to server
+   * i mod length).
    */
-  async connect(target, total, { plan, sampleEvery = 1, inFlight, timeoutMs, offset = 0 }) {
+  async connect(servers, total, { plan, sampleEvery = 1, inFlight, timeoutMs, offset = 0 }) {
     const share = Math.ceil(total / this.workers.length);
     const results = await this.all('connect', (worker) => {
       const skip = worker.number * share;
       return {
-        target: endpoint(target),
+        targets: [servers].flat().map(endpoint),
         first: offset + skip,
         count: Math.max(0, Math.min(share, total - skip)),
         plan,
@@ -116,12 +118,17 @@ export class WorkerPool {
     };
   }
 
-  /** Received counts, latency and losses summed over the workers. */
+  /** Received counts, latency (overall and per server) and losses summed over the workers. */
   async stats() {
     const results = await this.all('stats');
     const latency = new Histogram();
-    for (const result of results) latency.merge(result.latency);
+    const serverLatency = [];
+    for (const result of results) {
+      latency.merge(result.latency);
+      result.serverLatency.forEach((sparse, server) => (serverLatency[server] ??= new Histogram()).merge(sparse));
+    }
     return {
+      serverLatency,
       received: sum(results, 'received'),
       open: sum(results, 'open'),
       lost: sum(results, 'lost'),

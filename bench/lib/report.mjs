@@ -1,28 +1,29 @@
 /**
  * Markdown tables of one scenario's results: one row per server, then one
- * ratio row per reverb-ts transport against soketi from the same run.
+ * ratio row per other server against the baseline from the same run
+ * (soketi, or one server for the cluster scenario).
  */
 const format = (value, digits) =>
   value === undefined || Number.isNaN(value) ? 'n/a' : Number(value).toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 /**
  * metrics: [{ key, label, digits, better: 'higher' | 'lower' | undefined }]
- * rows: [{ label, kind, values }]
+ * rows: [{ label, kind, values }]; `baseline`: the kind of the row the ratios divide by.
  */
-export function table(metrics, rows) {
+export function table(metrics, rows, baseline = 'soketi') {
   const header = `| server | ${metrics.map((metric) => metric.label).join(' | ')} |`;
   const rule = `| --- | ${metrics.map(() => '---:').join(' | ')} |`;
   const lines = rows.map((row) => `| ${row.label} | ${metrics.map((metric) => format(row.values[metric.key], metric.digits ?? 1)).join(' | ')} |`);
-  const soketi = rows.find((row) => row.kind === 'soketi');
-  if (soketi) {
-    for (const row of rows.filter((candidate) => candidate !== soketi)) {
+  const base = rows.find((row) => row.kind === baseline);
+  if (base) {
+    for (const row of rows.filter((candidate) => candidate !== base)) {
       const ratios = metrics.map((metric) => {
         const ours = row.values[metric.key];
-        const theirs = soketi.values[metric.key];
+        const theirs = base.values[metric.key];
         if (!metric.better || !theirs || Number.isNaN(ours) || Number.isNaN(theirs)) return '';
         return `${format(ours / theirs, 2)}×`;
       });
-      lines.push(`| ${row.label} ÷ soketi | ${ratios.join(' | ')} |`);
+      lines.push(`| ${row.label} ÷ ${baseline} | ${ratios.join(' | ')} |`);
     }
   }
   return [header, rule, ...lines].join('\n');

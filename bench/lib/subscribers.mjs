@@ -35,6 +35,8 @@ export class Subscribers {
     this.sockets = new Set();
     this.received = 0;
     this.latency = new Histogram();
+    /** The same latencies by the server the connection is on (its number in a cluster's list). */
+    this.serverLatency = [];
     /** Connections that ended after they were ready (server closes, resets). */
     this.lost = 0;
     this.errors = [];
@@ -43,6 +45,7 @@ export class Subscribers {
   reset() {
     this.received = 0;
     this.latency = new Histogram();
+    this.serverLatency = [];
     this.lost = 0;
     this.errors = [];
   }
@@ -56,9 +59,9 @@ export class Subscribers {
    * subscription_succeeded arrived, or rejects (connection refused, closed,
    * subscription_error, timeout).
    */
-  open(target, { index, channel, sample, localAddress, timeoutMs = 30_000 }) {
+  open(target, { index, server = 0, channel, sample, localAddress, timeoutMs = 30_000 }) {
     return new Promise((resolve, reject) => {
-      const state = { ready: false, sample, channel, index };
+      const state = { ready: false, sample, channel, index, server };
       const timer = setTimeout(() => {
         socket.close();
         reject(new Error(`no subscription_succeeded within ${timeoutMs} ms`));
@@ -75,7 +78,7 @@ export class Subscribers {
               this.received++;
               if (state.sample) {
                 const stamp = readStamp(buffer, start, end);
-                if (stamp >= 0) this.latency.record(nowMicros() - stamp);
+                if (stamp >= 0) this.record(state.server, nowMicros() - stamp);
               }
               return;
             }
@@ -103,6 +106,11 @@ export class Subscribers {
       });
       socket.tag = state;
     });
+  }
+
+  record(server, micros) {
+    this.latency.record(micros);
+    (this.serverLatency[server] ??= new Histogram()).record(micros);
   }
 
   /** Sends pusher:ping on connections silent for `idleMs`, as pusher-js does, so idle servers keep them. */

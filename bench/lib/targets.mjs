@@ -1,38 +1,23 @@
 /**
  * The servers under test: reverb-ts on either transport and soketi (each
- * started and stopped here, on loopback, with the same app credentials), or
- * any Pusher-protocol server already running (`--url`).
+ * started and stopped here, on loopback, with the same app credentials),
+ * clusters of reverb-ts servers sharing a private Redis (`cluster1`,
+ * `cluster3`, ...), or any Pusher-protocol server already running (`--url`).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { sleep } from './clock.mjs';
+import { startRedis } from './redis.mjs';
+import { freePorts, spawnServer, stopChild } from './spawn.mjs';
 import { PusherSocket } from './ws-client.mjs';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const CLI = join(ROOT, 'dist/cli/index.js');
 export const APP = { appId: 'app-id', key: 'app-key', secret: 'app-secret' };
 export const LABELS = { uws: 'reverb-ts (uWS)', ws: 'reverb-ts (ws)', soketi: 'soketi 1.6.1', external: 'external' };
-
-function portFree(port) {
-  return new Promise((resolvePort) => {
-    const probe = createServer();
-    probe.once('error', () => resolvePort(false));
-    probe.listen(port, '127.0.0.1', () => probe.close(() => resolvePort(true)));
-  });
-}
-
-/** A port with `span - 1` free ports after it (soketi also takes PORT+1 and PORT+2). */
-async function freePorts(span) {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const port = 20_000 + Math.floor(Math.random() * 20_000);
-    const all = await Promise.all(Array.from({ length: span }, (_, k) => portFree(port + k)));
-    if (all.every(Boolean)) return port;
-  }
-  throw new Error('no free port found');
-}
 
 /** Waits until a Pusher connection to the server is established. */
 async function waitUntilServing(target, child, output, timeoutMs = 30_000) {
@@ -61,33 +46,16 @@ async function waitUntilServing(target, child, output, timeoutMs = 30_000) {
   throw new Error(`${target.label} did not start serving within ${timeoutMs} ms:\n${output()}`);
 }
 
-function spawnServer(command, args, options) {
-  const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const keep = (chunk) => {
-    output = (output + chunk.toString()).slice(-4000);
-  };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  return { child, output: () => output };
-}
-
-async function stopChild(child, graceMs = 15_000) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolveExit) => child.once('exit', resolveExit));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-  await exited;
-  clearTimeout(timer);
-}
-
-/** Environment without the caller's REVERB_* settings, so that only ours apply. */
+/** Environment without the caller's REVERB_* and REDIS_* settings, so that only ours apply. */
 function cleanEnvironment() {
-  return Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('REVERB_')));
+  return Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('REVERB_') && !name.startsWith('REDIS_')));
 }
 
-/** `nodeOptions`: extra Node flags for reverb-ts only (NODE_OPTIONS), e.g. --max-semi-space-size=1. */
-async function startReverb(transport, nodeOptions) {
+/**
+ * `nodeOptions`: extra Node flags for reverb-ts only (NODE_OPTIONS), e.g.
+ * --max-semi-space-size=1; `env`: more settings (the cluster's scaling ones).
+ */
+async function startReverb(transport, nodeOptions, env = {}) {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`);
   const port = await freePorts(1);
   const cwd = mkdtempSync(join(tmpdir(), 'reverb-bench-'));
@@ -100,6 +68,7 @@ async function startReverb(transport, nodeOptions) {
       REVERB_APP_SECRET: APP.secret,
       REVERB_APP_ACCEPT_CLIENT_EVENTS_FROM: 'members',
       ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
+      ...env,
     },
   });
   const target = { kind: transport, label: LABELS[transport], host: '127.0.0.1', port, ...APP, pid: child.pid, output };
@@ -107,6 +76,7 @@ async function startReverb(transport, nodeOptions) {
     await waitUntilServing(target, child, output);
   } catch (error) {
     await stopChild(child);
+    rmSync(cwd, { recursive: true, force: true });
     throw error;
   }
   target.description = (/Transport: (.*)/.exec(output())?.[1] ?? transport) + (nodeOptions ? `, NODE_OPTIONS=${nodeOptions}` : '');
@@ -160,8 +130,52 @@ export async function externalTarget({ url, appId, key, secret, pid }) {
   return target;
 }
 
-export function startTarget(kind, { peerDir, nodeOptions }) {
+/**
+ * `count` reverb-ts servers with scaling on, linked by a redis-server of
+ * their own under a namespace of their own. `servers` lists them (A first:
+ * the cluster scenario publishes there); `pids` are the servers' for the CPU
+ * figures, `redisPid` Redis's. Whatever started is stopped again on failure.
+ */
+async function startCluster(count, transport, nodeOptions) {
+  const redis = await startRedis();
+  const servers = [];
+  const stop = async () => {
+    // Servers first: a graceful shutdown deregisters from the Redis still running.
+    await Promise.all(servers.map((server) => server.stop()));
+    await redis.stop();
+  };
+  const env = {
+    REVERB_SCALING_ENABLED: 'true',
+    REVERB_SCALING_CHANNEL: `bench-${randomBytes(4).toString('hex')}`,
+    REDIS_URL: redis.url,
+  };
+  try {
+    // One at a time: each start is short, and a failure leaves a known list to stop.
+    for (let k = 0; k < count; k++) servers.push(await startReverb(transport, nodeOptions, env));
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  const pids = servers.map((server) => server.pid);
+  return {
+    kind: `cluster${count}`,
+    label: `cluster${count}: ${count} × ${LABELS[transport]} + Redis`,
+    servers,
+    pids,
+    redisPid: redis.pid,
+    description: `${count} × ${servers[0].description}, scaling on (namespace ${env.REVERB_SCALING_CHANNEL}), redis-server ${redis.version} on port ${redis.port}`,
+    stop,
+  };
+}
+
+/** More servers than this on one machine measure the scheduler, not the cluster. */
+const MAX_CLUSTER = 8;
+
+/** `transport`: the transport of cluster targets (uws or ws). */
+export function startTarget(kind, { peerDir, nodeOptions, transport = 'uws' }) {
   if (kind === 'soketi') return startSoketi(peerDir);
   if (kind === 'uws' || kind === 'ws') return startReverb(kind, nodeOptions);
-  throw new Error(`unknown target ${kind} (expected uws, ws or soketi)`);
+  const size = Number(/^cluster(\d+)$/.exec(kind)?.[1]);
+  if (size >= 1 && size <= MAX_CLUSTER && (transport === 'uws' || transport === 'ws')) return startCluster(size, transport, nodeOptions);
+  throw new Error(`unknown target ${kind} (expected uws, ws, soketi or cluster1..cluster${MAX_CLUSTER} with --transport uws|ws)`);
 }
