@@ -3,12 +3,13 @@
  * task queue that keeps a client's messages in order while some of them wait
  * on the cluster.
  */
-import type { PreparedFrame, TransportSocket } from '../transport/types.js';
+import type { PreparedFrame, SocketHandler, TransportSocket } from '../transport/types.js';
 import type { AppRuntime } from './app.js';
 import type { Channel } from './channels/channel.js';
 import type { PusherError } from './wire.js';
 import { ERRORS, errorFrame } from './wire.js';
 import { unsubscribeAll } from './subscriptions.js';
+import { handleMessage } from './events.js';
 
 export interface SignedInUser {
   readonly id: string;
@@ -18,7 +19,7 @@ export interface SignedInUser {
 
 type Task = () => void | Promise<void>;
 
-export class Connection {
+export class Connection implements SocketHandler {
   readonly channels = new Map<string, Channel>();
   user: SignedInUser | undefined;
   /** Milliseconds timestamp of the last inbound frame of any kind. */
@@ -33,7 +34,8 @@ export class Connection {
   windowStart = 0;
   windowCount = 0;
 
-  private readonly queue: Task[] = [];
+  /** Tasks waiting behind one that awaits the cluster (created on first need: most connections never wait). */
+  private queue: Task[] | undefined;
   private busy = false;
 
   constructor(
@@ -43,6 +45,23 @@ export class Connection {
     now: number,
   ) {
     this.lastSeen = now;
+  }
+
+  /** SocketHandler: an inbound text frame. */
+  message(text: string): void {
+    handleMessage(this, text);
+  }
+
+  /** SocketHandler: a ping or pong control frame counts as activity. */
+  control(isPing: boolean): void {
+    this.lastSeen = this.app.server.now();
+    this.pingedAt = 0;
+    if (isPing) this.usesControlFrames = true;
+  }
+
+  /** SocketHandler: the socket is gone. */
+  disconnected(code: number): void {
+    this.app.server.connectionClosed(this, code);
   }
 
   send(text: string): void {
@@ -80,7 +99,7 @@ export class Connection {
 
   /** Runs inbound work in arrival order; synchronous tasks run at once when idle. */
   run(task: Task): void {
-    if (this.busy) this.queue.push(task);
+    if (this.busy) (this.queue ??= []).push(task);
     else this.execute(task);
   }
 
@@ -114,7 +133,7 @@ export class Connection {
 
   private drain(): void {
     while (!this.busy) {
-      const next = this.queue.shift();
+      const next = this.queue?.shift();
       if (!next) return;
       this.execute(next);
     }

@@ -9,7 +9,7 @@ import type { ChannelDelivery, Cluster } from '../cluster/types.js';
 import type { PreparedFrame, SocketHandler, TransportSocket, UpgradeRequest } from '../transport/types.js';
 import { AppRuntime } from './app.js';
 import { Connection } from './connection.js';
-import { handleMessage, unsubscribeAll } from './events.js';
+import { unsubscribeAll } from './events.js';
 import type { ProtocolObserver } from './observer.js';
 import { isOriginAllowed } from './origins.js';
 import { channelKind } from './channels/names.js';
@@ -24,7 +24,7 @@ export interface PusherServerOptions {
   readonly now?: () => number;
 }
 
-const IGNORE: SocketHandler = { message() {}, control() {}, closed() {} };
+const IGNORE: SocketHandler = { message() {}, control() {}, disconnected() {} };
 
 export class PusherServer {
   readonly appsByKey = new Map<string, AppRuntime>();
@@ -34,8 +34,6 @@ export class PusherServer {
   readonly maxBufferedBytes: number;
   readonly prepare: (text: string) => PreparedFrame;
   readonly now: () => number;
-  /** Every connection on this server by socket id (socket ids are unique per server). */
-  private readonly sockets = new Map<string, Connection>();
   private accepting = true;
 
   constructor(options: PusherServerOptions) {
@@ -52,7 +50,14 @@ export class PusherServer {
   }
 
   get connectionCount(): number {
-    return this.sockets.size;
+    let count = 0;
+    for (const app of this.appsById.values()) count += app.connections.size;
+    return count;
+  }
+
+  /** Every connection on this server (each app keeps its own; no second index per connection). */
+  private *connections(): Generator<Connection> {
+    for (const app of this.appsById.values()) yield* app.connections.values();
   }
 
   /** A WebSocket opened on `/app/{key}`: refuse it with a close code, or establish it. */
@@ -68,19 +73,11 @@ export class PusherServer {
     }
     const connection = new Connection(this.newSocketId(), socket, app, this.now());
     app.connections.set(connection.socketId, connection);
-    this.sockets.set(connection.socketId, connection);
     this.cluster.connectionsChanged(app.id, app.connections.size);
     this.observer.connectionOpened(connection);
     connection.send(connectionEstablishedFrame(connection.socketId, app.config.activityTimeout));
-    return {
-      message: (text) => handleMessage(connection, text),
-      control: (isPing) => {
-        connection.lastSeen = this.now();
-        connection.pingedAt = 0;
-        if (isPing) connection.usesControlFrames = true;
-      },
-      closed: (code) => this.closed(connection, code),
-    };
+    // The connection is its own socket handler: no closures per connection.
+    return connection;
   }
 
   private refusal(app: AppRuntime | undefined, request: UpgradeRequest): PusherError | undefined {
@@ -95,14 +92,15 @@ export class PusherServer {
   private newSocketId(): string {
     for (;;) {
       const id = `${randomInt(1, 1_000_000_001)}.${randomInt(1, 1_000_000_001)}`;
-      if (!this.sockets.has(id)) return id;
+      // Socket ids are unique per server, across apps.
+      if (![...this.appsById.values()].some((app) => app.connections.has(id))) return id;
     }
   }
 
-  private closed(connection: Connection, code: number): void {
+  /** The transport reported the socket closed: forget the connection and leave its channels. */
+  connectionClosed(connection: Connection, code: number): void {
     connection.closed = true;
     connection.app.connections.delete(connection.socketId);
-    this.sockets.delete(connection.socketId);
     this.cluster.connectionsChanged(connection.app.id, connection.app.connections.size);
     // Queued behind any in-flight subscribe so that it is undone too.
     connection.run(() => unsubscribeAll(connection));
@@ -147,7 +145,7 @@ export class PusherServer {
    * silent `pong_timeout` after the ping with 4201.
    */
   sweep(now = this.now()): void {
-    for (const connection of this.sockets.values()) {
+    for (const connection of this.connections()) {
       if (connection.closed) continue;
       const config = connection.app.config;
       if (connection.pingedAt === 0) {
@@ -166,7 +164,7 @@ export class PusherServer {
   /** Graceful shutdown: refuse new connections and ask every client to reconnect (4200). */
   closeAll(error: PusherError = ERRORS.shuttingDown): void {
     this.accepting = false;
-    for (const connection of this.sockets.values()) connection.error(error, true);
+    for (const connection of this.connections()) connection.error(error, true);
   }
 }
 

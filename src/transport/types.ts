@@ -20,7 +20,7 @@ export interface TransportSocket {
   sendPrepared(frame: PreparedFrame): void;
   /** Sends a WebSocket ping control frame. */
   ping(): void;
-  /** Closes with a close frame; the protocol's `closed` callback follows. */
+  /** Closes with a close frame; the handler's `disconnected` callback follows. */
   close(code: number, reason?: string): void;
   /** Bytes accepted for sending but not yet handed to the kernel. */
   readonly bufferedAmount: number;
@@ -39,7 +39,7 @@ export interface SocketHandler {
   message(data: string): void;
   /** Any control frame (ping/pong) arrived; counts as activity. `isPing` for client pings. */
   control(isPing: boolean): void;
-  closed(code: number): void;
+  disconnected(code: number): void;
 }
 
 export interface TransportCallbacks {

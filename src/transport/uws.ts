@@ -41,7 +41,8 @@ const OVERSIZE_ALLOWANCE = 1 << 20;
 
 /** What uWS keeps per connection (its "user data"). */
 interface Session {
-  readonly request: UpgradeRequest;
+  /** Only until `open`: nothing of the upgrade request stays for the connection's lifetime. */
+  request?: UpgradeRequest;
   socket?: UwsSocket;
   handler?: SocketHandler;
 }
@@ -152,8 +153,10 @@ export class UwsTransport implements Transport {
       },
       open: (ws) => {
         const session = ws.getUserData();
-        session.socket = new UwsSocket(ws, session.request.remoteAddress);
-        session.handler = callbacks.open(session.socket, session.request);
+        const request = session.request!;
+        session.request = undefined;
+        session.socket = new UwsSocket(ws, request.remoteAddress);
+        session.handler = callbacks.open(session.socket, request);
       },
       message: (ws, message) => {
         const { socket, handler } = ws.getUserData();
@@ -171,7 +174,7 @@ export class UwsTransport implements Transport {
         session.socket!.closed = true;
         // uWS reports a close from inside end(), i.e. in the middle of the
         // protocol code that decided to close; the protocol expects it after.
-        queueMicrotask(() => session.handler!.closed(code));
+        queueMicrotask(() => session.handler!.disconnected(code));
       },
     });
     app.any('/*', (res, req) =>

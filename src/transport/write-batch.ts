@@ -24,19 +24,23 @@ function flushAll(): void {
   waiting.clear();
 }
 
+const NONE: readonly never[] = [];
+
 /** The frames one socket has waiting for the flush, in order. */
 export class FrameQueue<Frame> {
-  private frames: Frame[] = [];
+  /** Allocated when frames wait: most sockets are idle most of the time. */
+  private frames: Frame[] | undefined;
   private bytes = 0;
 
   constructor(private readonly owner: BatchedSocket) {}
 
   get isEmpty(): boolean {
-    return this.frames.length === 0;
+    return this.frames === undefined;
   }
 
   push(frame: Frame, size: number): void {
-    if (this.frames.length === 0) {
+    if (this.frames === undefined) {
+      this.frames = [];
       waiting.add(this.owner);
       if (!scheduled) {
         scheduled = true;
@@ -49,9 +53,9 @@ export class FrameQueue<Frame> {
   }
 
   /** Empties the queue, returning what was in it. */
-  take(): Frame[] {
-    const frames = this.frames;
-    this.frames = [];
+  take(): readonly Frame[] {
+    const frames = this.frames ?? NONE;
+    this.frames = undefined;
     this.bytes = 0;
     return frames;
   }

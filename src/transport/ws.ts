@@ -131,7 +131,7 @@ function onPong(this: WebSocket): void {
   handlerOf(this).control(false);
 }
 function onClose(this: WebSocket, code: number): void {
-  handlerOf(this).closed(code);
+  handlerOf(this).disconnected(code);
 }
 /** Protocol violations (oversized, bad UTF-8, unmasked frames): ws closes with the RFC code. */
 function onError(): void {}
