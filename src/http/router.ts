@@ -45,8 +45,6 @@ export interface RouterOptions {
   readonly server: PusherServer;
   readonly prefix: string;
   readonly authTimestampTolerance: number;
-  /** Extra unsigned endpoints (e.g. /metrics), matched on the prefix-stripped path. */
-  readonly extra?: ReadonlyMap<string, () => Promise<ApiResponse> | ApiResponse>;
 }
 
 function decode(segment: string): string {
@@ -70,8 +68,6 @@ export function createApiRouter(options: RouterOptions): HttpHandler {
     if (path === '/up') {
       return method === 'GET' ? json({ health: 'OK' }) : errorResponse(405, 'Method not allowed.', { Allow: 'GET, HEAD' });
     }
-    const extra = options.extra?.get(path);
-    if (extra) return method === 'GET' ? extra() : errorResponse(405, 'Method not allowed.', { Allow: 'GET, HEAD' });
 
     const matches = ROUTES.map((candidate) => ({ candidate, match: candidate.pattern.exec(path) })).filter(
       (entry) => entry.match !== null,

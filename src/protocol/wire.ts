@@ -20,8 +20,6 @@ export const ERRORS = {
   rateLimited: { code: 4301, message: 'Rate limit exceeded' },
 } as const;
 
-export type ErrorKind = keyof typeof ERRORS;
-
 export interface PusherError {
   readonly code: number;
   readonly message: string;
