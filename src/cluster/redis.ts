@@ -71,6 +71,8 @@ export class RedisCluster implements Cluster {
   private dirty = false;
   private registered = false;
   private timers: NodeJS.Timeout[] = [];
+  /** Connection counts per app waiting for the end of the event-loop iteration. */
+  private readonly pendingConnectionCounts = new Map<string, number>();
   private closing = false;
 
   constructor(private readonly options: RedisClusterOptions) {
@@ -239,12 +241,25 @@ export class RedisCluster implements Cluster {
     this.run('reverbSubscription', this.nodeId, appId, channel, -1).catch(this.markDirty);
   }
 
+  /**
+   * The count is absolute, so a burst of connects and disconnects in one
+   * event-loop iteration needs only the last value: one script per app per
+   * iteration instead of one per connection.
+   */
   connectionsChanged(appId: string, localCount: number): void {
     if (!this.healthy) {
       this.dirty = true;
       return;
     }
-    this.run('reverbConnections', this.nodeId, appId, localCount).catch(this.markDirty);
+    if (this.pendingConnectionCounts.size === 0) setImmediate(() => this.writeConnectionCounts());
+    this.pendingConnectionCounts.set(appId, localCount);
+  }
+
+  private writeConnectionCounts(): void {
+    for (const [appId, count] of this.pendingConnectionCounts) {
+      this.run('reverbConnections', this.nodeId, appId, count).catch(this.markDirty);
+    }
+    this.pendingConnectionCounts.clear();
   }
 
   async presenceJoined(appId: string, channel: string, member: PresenceMember, socketId: string): Promise<readonly PresenceMember[]> {
