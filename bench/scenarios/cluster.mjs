@@ -6,7 +6,7 @@
  * with scaling on (`cluster1`, the ratio baseline) and, optionally, one
  * server without scaling (`uws` / `ws`).
  */
-import fanout from './fanout.mjs';
+import fanout, { LATENCY_AT_RATE } from './fanout.mjs';
 
 export default {
   name: 'cluster',
@@ -17,9 +17,7 @@ export default {
   baseline: 'cluster1',
   acceptsClusters: true,
   metrics: [
-    { key: 'p50', label: 'p50 ms @rate', digits: 2, better: 'lower' },
-    { key: 'p99', label: 'p99 ms @rate', digits: 2, better: 'lower' },
-    { key: 'max', label: 'max ms @rate', digits: 1, better: 'lower' },
+    ...LATENCY_AT_RATE,
     { key: 'p99OnA', label: 'p99 ms @rate on A', digits: 2, better: 'lower' },
     { key: 'p99OnOthers', label: 'p99 ms @rate on B, C…', digits: 2 },
     { key: 'maxPerSecond', label: 'max delivered msgs/s', digits: 0, better: 'higher' },

@@ -60,15 +60,20 @@ async function phase({ target, pool, options }, rate, subscribers) {
   };
 }
 
+/** The fixed-rate latency columns, shared with the cluster scenario. */
+export const LATENCY_AT_RATE = [
+  { key: 'p50', label: 'p50 ms @rate', digits: 2, better: 'lower' },
+  { key: 'p99', label: 'p99 ms @rate', digits: 2, better: 'lower' },
+  { key: 'max', label: 'max ms @rate', digits: 1, better: 'lower' },
+];
+
 export default {
   name: 'fanout',
   summary: 'N subscribers on one channel: p50/p99/max latency at a fixed rate, then max delivered msgs/s and CPU per delivery',
   defaults: { connections: 1000, rate: 20, duration: 10, payload: 100, publishers: 8, outstanding: 64 },
   acceptsClusters: true,
   metrics: [
-    { key: 'p50', label: 'p50 ms @rate', digits: 2, better: 'lower' },
-    { key: 'p99', label: 'p99 ms @rate', digits: 2, better: 'lower' },
-    { key: 'max', label: 'max ms @rate', digits: 1, better: 'lower' },
+    ...LATENCY_AT_RATE,
     { key: 'maxPerSecond', label: 'max delivered msgs/s', digits: 0, better: 'higher' },
     { key: 'cpuPerMillion', label: 'server CPU s / M msgs', digits: 2, better: 'lower' },
     { key: 'serverCpuShare', label: 'server CPU use at max', digits: 2 },
