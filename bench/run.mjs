@@ -10,14 +10,16 @@
  *   node bench/run.mjs <scenario|all> [--targets uws,ws,soketi] [--connections N]
  *     [--duration S] [--rate R] [--workers W] [--smoke] [--json FILE]
  *     [--node-options "--max-semi-space-size=1"]   (Node flags for reverb-ts only)
+ *     [--profile DIR]   (reverb-ts runs with --cpu-prof; the top costs are printed after each run)
  *   node bench/run.mjs cluster [--targets cluster1,cluster3] [--transport uws|ws] [--connections N]
  *   node bench/run.mjs fanout --url ws://127.0.0.1:6001 --app-id ID --key KEY --secret SECRET [--pid PID]
  *
  * Loopback only. Raise the open-file limit first for large runs: ulimit -n 20000.
  */
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { profileReport } from './lib/cpu-profile.mjs';
 import { WorkerPool } from './lib/pool.mjs';
 import { table } from './lib/report.mjs';
 import { externalTarget, startTarget } from './lib/targets.mjs';
@@ -63,6 +65,7 @@ const { values, positionals } = parseArgs({
     publishers: { type: 'string' },
     smoke: { type: 'boolean', default: false },
     'node-options': { type: 'string' },
+    profile: { type: 'string' },
     json: { type: 'string' },
     'soketi-peer': { type: 'string', default: resolve(import.meta.dirname, '../../shared/peers/soketi') },
   },
@@ -103,16 +106,25 @@ for (const scenario of scenarios) {
 const log = (message) => console.error(`  ${message}`);
 const report = [];
 
+/** With --profile, reverb-ts writes its CPU profiles into a directory per scenario and target. */
+function profileDirFor(scenario, kind) {
+  return values.profile && kind !== 'soketi' && kind !== 'external' ? resolve(values.profile, `${scenario.name}-${kind}`) : undefined;
+}
+
 for (const scenario of scenarios) {
   const options = optionsFor(scenario);
   const kinds = kindsFor(scenario);
   console.error(`\n${scenario.name}: ${scenario.summary}\n  options ${JSON.stringify(options)}`);
   const rows = [];
+  const profiles = [];
   for (const kind of kinds) {
+    const profileDir = profileDirFor(scenario, kind);
+    if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+    const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
     const target =
       kind === 'external'
         ? await externalTarget({ url: values.url, appId: values['app-id'], key: values.key, secret: values.secret, pid: values.pid })
-        : await startTarget(kind, { peerDir: values['soketi-peer'], nodeOptions: values['node-options'], transport: values.transport });
+        : await startTarget(kind, { peerDir: values['soketi-peer'], nodeOptions: values['node-options'], nodeArgs, transport: values.transport });
     const connections = options.connections ?? options.population ?? 0;
     const pool = new WorkerPool(Number(values.workers ?? Math.max(1, Math.ceil(connections / CONNECTIONS_PER_WORKER))));
     console.error(`- ${target.label}: ${target.description}, pid ${target.pids?.join(', ') ?? target.pid ?? 'unknown'}`);
@@ -124,9 +136,12 @@ for (const scenario of scenarios) {
       await pool.close();
       await target.stop();
     }
+    // The profiles are written when the servers exit, i.e. after stop().
+    if (profileDir) profiles.push(`#### ${target.label}\n\n${profileReport(profileDir)}`);
   }
   const markdown = table(scenario.metrics, rows, scenario.baseline);
   console.log(`\n### ${scenario.name}\n\n${scenario.summary}; options \`${JSON.stringify(options)}\`\n\n${markdown}\n`);
+  if (profiles.length) console.log(`${profiles.join('\n\n')}\n`);
   report.push({ scenario: scenario.name, options, rows });
 }
 

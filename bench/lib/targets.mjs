@@ -53,13 +53,14 @@ function cleanEnvironment() {
 
 /**
  * `nodeOptions`: extra Node flags for reverb-ts only (NODE_OPTIONS), e.g.
- * --max-semi-space-size=1; `env`: more settings (the cluster's scaling ones).
+ * --max-semi-space-size=1; `nodeArgs`: flags NODE_OPTIONS refuses (--cpu-prof);
+ * `env`: more settings (the cluster's scaling ones).
  */
-async function startReverb(transport, nodeOptions, env = {}) {
+async function startReverb(transport, { nodeOptions, nodeArgs = [] }, env = {}) {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`);
   const port = await freePorts(1);
   const cwd = mkdtempSync(join(tmpdir(), 'reverb-bench-'));
-  const { child, output } = spawnServer(process.execPath, [CLI, 'start', '--host', '127.0.0.1', '--port', String(port), '--transport', transport], {
+  const { child, output } = spawnServer(process.execPath, [...nodeArgs, CLI, 'start', '--host', '127.0.0.1', '--port', String(port), '--transport', transport], {
     cwd,
     env: {
       ...cleanEnvironment(),
@@ -136,7 +137,7 @@ export async function externalTarget({ url, appId, key, secret, pid }) {
  * the cluster scenario publishes there); `pids` are the servers' for the CPU
  * figures, `redisPid` Redis's. Whatever started is stopped again on failure.
  */
-async function startCluster(count, transport, nodeOptions) {
+async function startCluster(count, transport, nodeFlags) {
   const redis = await startRedis();
   const servers = [];
   const stop = async () => {
@@ -151,7 +152,7 @@ async function startCluster(count, transport, nodeOptions) {
   };
   try {
     // One at a time: each start is short, and a failure leaves a known list to stop.
-    for (let k = 0; k < count; k++) servers.push(await startReverb(transport, nodeOptions, env));
+    for (let k = 0; k < count; k++) servers.push(await startReverb(transport, nodeFlags, env));
   } catch (error) {
     await stop();
     throw error;
@@ -171,11 +172,12 @@ async function startCluster(count, transport, nodeOptions) {
 /** More servers than this on one machine measure the scheduler, not the cluster. */
 const MAX_CLUSTER = 8;
 
-/** `transport`: the transport of cluster targets (uws or ws). */
-export function startTarget(kind, { peerDir, nodeOptions, transport = 'uws' }) {
+/** `transport`: the transport of cluster targets (uws or ws); `nodeOptions`, `nodeArgs`: see startReverb. */
+export function startTarget(kind, { peerDir, nodeOptions, nodeArgs, transport = 'uws' }) {
   if (kind === 'soketi') return startSoketi(peerDir);
-  if (kind === 'uws' || kind === 'ws') return startReverb(kind, nodeOptions);
+  const nodeFlags = { nodeOptions, nodeArgs };
+  if (kind === 'uws' || kind === 'ws') return startReverb(kind, nodeFlags);
   const size = Number(/^cluster(\d+)$/.exec(kind)?.[1]);
-  if (size >= 1 && size <= MAX_CLUSTER && (transport === 'uws' || transport === 'ws')) return startCluster(size, transport, nodeOptions);
+  if (size >= 1 && size <= MAX_CLUSTER && (transport === 'uws' || transport === 'ws')) return startCluster(size, transport, nodeFlags);
   throw new Error(`unknown target ${kind} (expected uws, ws, soketi or cluster1..cluster${MAX_CLUSTER} with --transport uws|ws)`);
 }

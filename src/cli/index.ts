@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 /** `reverb` command line: argument parsing and printing only. */
+// Must stay the first import: see node-flags.ts.
+import './node-flags.js';
 import { Command, Option } from 'commander';
 import { runInstall } from './install.js';
 import { runRestart } from './restart.js';

@@ -90,11 +90,16 @@ export class PusherServer {
   }
 
   private newSocketId(): string {
-    for (;;) {
-      const id = `${randomInt(1, 1_000_000_001)}.${randomInt(1, 1_000_000_001)}`;
-      // Socket ids are unique per server, across apps.
-      if (![...this.appsById.values()].some((app) => app.connections.has(id))) return id;
-    }
+    let id: string;
+    do id = `${randomInt(1, 1_000_000_001)}.${randomInt(1, 1_000_000_001)}`;
+    while (this.socketIdTaken(id));
+    return id;
+  }
+
+  /** Socket ids are unique per server, across apps. */
+  private socketIdTaken(id: string): boolean {
+    for (const app of this.appsById.values()) if (app.connections.has(id)) return true;
+    return false;
   }
 
   /** The transport reported the socket closed: forget the connection and leave its channels. */

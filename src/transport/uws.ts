@@ -69,15 +69,15 @@ class UwsSocket implements TransportSocket, BatchedSocket {
   }
 
   flush(): void {
-    const frames = this.queue.take();
-    if (this.closed || frames.length === 0) return;
-    if (frames.length === 1) {
-      this.ws.send(frames[0]!, false);
+    const queued = this.queue.take();
+    if (this.closed || queued === undefined) return;
+    if (!Array.isArray(queued)) {
+      this.ws.send(queued, false);
       return;
     }
     // Corked, uWS gathers the frames in one buffer and writes them with one syscall.
     this.ws.cork(() => {
-      for (const frame of frames) this.ws.send(frame, false);
+      for (const frame of queued) this.ws.send(frame, false);
     });
   }
 

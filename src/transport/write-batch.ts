@@ -24,40 +24,46 @@ function flushAll(): void {
   waiting.clear();
 }
 
-const NONE: readonly never[] = [];
-
-/** The frames one socket has waiting for the flush, in order. */
-export class FrameQueue<Frame> {
-  /** Allocated when frames wait: most sockets are idle most of the time. */
-  private frames: Frame[] | undefined;
+/**
+ * The frames one socket has waiting for the flush, in order: one frame as
+ * itself (the usual case when events are rare: no array per recipient), two
+ * or more in an array.
+ */
+export class FrameQueue<Frame extends string | Uint8Array> {
+  /** Empty most of the time: most sockets are idle most of the time. */
+  private queued: Frame | Frame[] | undefined;
   private bytes = 0;
 
   constructor(private readonly owner: BatchedSocket) {}
 
   get isEmpty(): boolean {
-    return this.frames === undefined;
+    return this.queued === undefined;
   }
 
   push(frame: Frame, size: number): void {
-    if (this.frames === undefined) {
-      this.frames = [];
+    const queued = this.queued;
+    if (queued === undefined) {
+      this.queued = frame;
       waiting.add(this.owner);
       if (!scheduled) {
         scheduled = true;
         setImmediate(flushAll);
       }
+    } else if (Array.isArray(queued)) {
+      queued.push(frame);
+    } else {
+      this.queued = [queued, frame];
     }
-    this.frames.push(frame);
     this.bytes += size;
     if (this.bytes >= FLUSH_BYTES) this.owner.flush();
   }
 
-  /** Empties the queue, returning what was in it. */
-  take(): readonly Frame[] {
-    const frames = this.frames ?? NONE;
-    this.frames = undefined;
+  /** Empties the queue, returning what was in it: undefined, one frame, or an array of several. */
+  take(): Frame | Frame[] | undefined {
+    const queued = this.queued;
+    this.queued = undefined;
     this.bytes = 0;
-    return frames;
+    return queued;
   }
 }
 

@@ -87,12 +87,16 @@ class WsSocket implements TransportSocket, BatchedSocket {
   }
 
   flush(): void {
-    const frames = this.queue.take();
-    if (this.ws.readyState !== WebSocket.OPEN || frames.length === 0) return;
+    const queued = this.queue.take();
+    if (this.ws.readyState !== WebSocket.OPEN || queued === undefined) return;
     // Without permessage-deflate ws's sender never queues, so direct writes keep frame order;
-    // corked, the frames leave in one writev.
+    // corked, several frames leave in one writev.
+    if (!Array.isArray(queued)) {
+      this.raw.write(queued);
+      return;
+    }
     this.raw.cork();
-    for (const frame of frames) this.raw.write(frame);
+    for (const frame of queued) this.raw.write(frame);
     this.raw.uncork();
   }
 

@@ -9,8 +9,8 @@ class RecordingSocket {
   readonly queue = new FrameQueue<string>(this);
 
   flush(): void {
-    const frames = this.queue.take();
-    if (frames.length > 0) this.writes.push(frames);
+    const queued = this.queue.take();
+    if (queued !== undefined) this.writes.push(Array.isArray(queued) ? queued : [queued]);
   }
 }
 
@@ -24,6 +24,16 @@ describe('write batching', () => {
     await nextIteration();
     assert.deepEqual(socket.writes, [['a', 'bb']]);
     assert.ok(socket.queue.isEmpty);
+  });
+
+  it('hands a single frame over as itself, several as an array', () => {
+    const socket = new RecordingSocket();
+    socket.queue.push('one', 3);
+    assert.equal(socket.queue.take(), 'one');
+    socket.queue.push('one', 3);
+    socket.queue.push('two', 3);
+    assert.deepEqual(socket.queue.take(), ['one', 'two']);
+    assert.equal(socket.queue.take(), undefined);
   });
 
   it('flushes every socket that queued something, and schedules again after a flush', async () => {
