@@ -10,15 +10,30 @@
  *   node bench/experiments/uws-fanout.cjs batch 6100 &
  *   node bench/run.mjs fanout --url ws://127.0.0.1:6100 --app-id a --key k --secret s --pid $! --connections 1000
  *
+ * With THREADS > 1 (`uws-fanout.cjs batch 6100 2`), that many worker threads
+ * each run the server on the same port (SO_REUSEPORT spreads the connections);
+ * an event published on one thread is handed to the others over a
+ * BroadcastChannel, and each writes to its own subscribers. That is the
+ * measurement behind "spreading the writes over threads" in docs/benchmarks.md.
+ *
  * No signatures, no validation: only the fan-out differs between the modes.
  */
+const { BroadcastChannel, Worker, isMainThread, workerData } = require('node:worker_threads');
 const uws = require('uWebSockets.js');
 
-const [mode, port] = [process.argv[2], Number(process.argv[3])];
-if (!['loop', 'batch', 'topic'].includes(mode) || !port) {
-  console.error('usage: uws-fanout.cjs loop|batch|topic PORT');
+const [mode, port, threads = 1] = isMainThread ? [process.argv[2], Number(process.argv[3]), Number(process.argv[4] ?? 1)] : workerData;
+if (!['loop', 'batch', 'topic'].includes(mode) || !port || !(threads >= 1)) {
+  console.error('usage: uws-fanout.cjs loop|batch|topic PORT [THREADS]');
   process.exit(2);
 }
+if (isMainThread && threads > 1) {
+  for (let k = 0; k < threads; k++) new Worker(__filename, { workerData: [mode, port, threads] });
+  // uWS loops in worker threads trip Node's orderly exit (an assertion on open handles); nothing needs flushing here.
+  process.on('SIGTERM', () => process.kill(process.pid, 'SIGKILL'));
+  return;
+}
+/** With threads, the other threads' publishes arrive here. */
+const bus = threads > 1 ? new BroadcastChannel('uws-fanout') : undefined;
 const subscribers = new Set();
 const queued = new Map();
 let scheduled = false;
@@ -75,10 +90,13 @@ app.any('/*', (res) => {
     chunks.push(Buffer.from(chunk));
     if (!isLast) return;
     const event = JSON.parse(Buffer.concat(chunks).toString());
-    fanOut(event.channel, Buffer.from(JSON.stringify({ event: event.name, data: event.data, channel: event.channel })));
+    const frame = JSON.stringify({ event: event.name, data: event.data, channel: event.channel });
+    bus?.postMessage({ channel: event.channel, frame });
+    fanOut(event.channel, Buffer.from(frame));
     res.cork(() => res.end('{}'));
   });
 });
+if (bus) bus.onmessage = ({ data }) => fanOut(data.channel, Buffer.from(data.frame));
 app.listen('127.0.0.1', port, (listening) => {
   if (!listening) process.exit(1);
 });
