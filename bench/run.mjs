@@ -29,9 +29,10 @@ import cluster from './scenarios/cluster.mjs';
 import connect from './scenarios/connect.mjs';
 import fanout from './scenarios/fanout.mjs';
 import unicast from './scenarios/unicast.mjs';
+import slow from './scenarios/slow.mjs';
 import whisper from './scenarios/whisper.mjs';
 
-const SCENARIOS = Object.fromEntries([connect, fanout, unicast, whisper, api, churn, cluster].map((scenario) => [scenario.name, scenario]));
+const SCENARIOS = Object.fromEntries([connect, fanout, unicast, whisper, api, churn, slow, cluster].map((scenario) => [scenario.name, scenario]));
 /** The servers a scenario runs against unless --targets says otherwise. */
 const DEFAULT_TARGETS = 'uws,ws,soketi';
 /** --smoke: a few seconds per scenario and small counts, for checking the tool itself. */
@@ -60,6 +61,7 @@ const { values, positionals } = parseArgs({
     batch: { type: 'string' },
     concurrency: { type: 'string' },
     population: { type: 'string' },
+    stalled: { type: 'string' },
     'churn-rate': { type: 'string' },
     outstanding: { type: 'string' },
     publishers: { type: 'string' },
@@ -81,7 +83,7 @@ if (!scenarios[0]) {
 const numeric = (name) => (values[name] === undefined ? undefined : values[name] === 'max' ? 'max' : Number(values[name]));
 function optionsFor(scenario) {
   const given = Object.fromEntries(
-    ['connections', 'duration', 'rate', 'payload', 'channels', 'hold', 'group', 'batch', 'concurrency', 'population', 'outstanding', 'publishers']
+    ['connections', 'duration', 'rate', 'payload', 'channels', 'hold', 'group', 'batch', 'concurrency', 'population', 'outstanding', 'publishers', 'stalled']
       .map((name) => [name, numeric(name)])
       .concat([['churnRate', numeric('churn-rate')]])
       .filter(([, value]) => value !== undefined),

@@ -111,6 +111,18 @@ async function churn({ target, rate, durationMs, plan, localAddresses, firstInde
   return { cycles, failed, errors, seconds: (Date.now() - started) / 1000, setup: setup.toJSON() };
 }
 
+/** Makes `count` of the worker's connections stop reading; sampled ones keep reading (they measure latency). */
+function stall({ count }) {
+  let stalled = 0;
+  for (const socket of subscribers.sockets) {
+    if (stalled === count) break;
+    if (socket.tag.sample) continue;
+    socket.pauseReading();
+    stalled++;
+  }
+  return { stalled };
+}
+
 function stats() {
   const cpu = process.cpuUsage();
   return {
@@ -129,6 +141,7 @@ const commands = {
   connect,
   whisper,
   churn,
+  stall,
   stats,
   reset: () => subscribers.reset(),
   /** Reports received counts every `everyMs` (for the publishers' flow control) until told 0. */

@@ -3,9 +3,12 @@ import { createHash, createHmac } from 'node:crypto';
 
 const hmac = (secret, text) => createHmac('sha256', secret).update(text).digest('hex');
 
-/** The signed query string of an HTTP API request (auth_version 1.0, body_md5 for bodies). */
-export function signedQuery({ method, path, body, key, secret }) {
-  const params = { auth_key: key, auth_timestamp: String(Math.floor(Date.now() / 1000)), auth_version: '1.0' };
+/**
+ * The signed query string of an HTTP API request (auth_version 1.0, body_md5
+ * for bodies); `query`: more parameters (plain names and values, e.g. info).
+ */
+export function signedQuery({ method, path, body, key, secret, query = {} }) {
+  const params = { ...query, auth_key: key, auth_timestamp: String(Math.floor(Date.now() / 1000)), auth_version: '1.0' };
   if (body) params.body_md5 = createHash('md5').update(body).digest('hex');
   const sorted = Object.keys(params)
     .sort()

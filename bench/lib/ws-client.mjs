@@ -79,6 +79,11 @@ export class PusherSocket {
     if (!this.done) this.socket.write(clientFrame(OP_TEXT, Buffer.from(text), this.mask));
   }
 
+  /** Stops reading (a client that hangs or cannot keep up): the kernel's buffers fill, then the server's. */
+  pauseReading() {
+    this.socket.pause();
+  }
+
   /** Closing handshake from the client side (code 1000), then the TCP close. */
   close() {
     if (this.done) return;
