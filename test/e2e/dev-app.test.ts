@@ -1,16 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import Pusher from 'pusher-js';
-import { startServer, type StartedServer } from '../helpers/server.js';
+import { serverForSuite, type StartedServer } from '../helpers/server.js';
 
 describe('reverb start without any configuration', () => {
   let server: StartedServer;
-  before(async () => {
-    server = await startServer({ noConfigFile: true, args: ['--host', '127.0.0.1', '--port', '0'] });
-  });
-  after(async () => {
-    await server.stop();
-  });
+  serverForSuite({ noConfigFile: true, args: ['--host', '127.0.0.1', '--port', '0'] }, { started: (started) => (server = started) });
 
   it('prints the development app credentials and serves pusher-js with them', async () => {
     assert.match(server.output(), /app_id reverb-dev, key reverb-dev-key, secret reverb-dev-secret/);

@@ -4,18 +4,13 @@
  * 10-event limit (reference/protocol.md §3.3, reverb.md §7.7).
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { connectClient, join, post, withClients } from '../helpers/http.js';
-import { startServer, type StartedServer } from '../helpers/server.js';
+import { serverForSuite, type StartedServer } from '../helpers/server.js';
 
 describe('POST /apps/{id}/batch_events', () => {
   let server: StartedServer;
-  before(async () => {
-    server = await startServer();
-  });
-  after(async () => {
-    await server.stop();
-  });
+  serverForSuite({}, { started: (started) => (server = started) });
 
   it('answers {"batch":{}} (Content-Length 12) when no item asks for info', async () => {
     await withClients([connectClient(server)], async ([client]) => {

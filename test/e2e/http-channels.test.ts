@@ -4,21 +4,16 @@
  * reverb.md §7.2, §7.4, §7.5).
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { barrier, connectClient, eventually, get, join, post, withClients } from '../helpers/http.js';
-import { DEFAULT_APP, startServer, type StartedServer, type TestApp } from '../helpers/server.js';
+import { DEFAULT_APP, serverForSuite, type StartedServer, type TestApp } from '../helpers/server.js';
 
 /** A second app: its channels and connections are touched by no other test. */
 const QUIET_APP: TestApp = { ...DEFAULT_APP, app_id: '654321', key: 'reverb-key-2', secret: 'reverb-secret-2' };
 
 describe('GET /apps/{id}/channels', () => {
   let server: StartedServer;
-  before(async () => {
-    server = await startServer({ apps: [DEFAULT_APP, QUIET_APP] });
-  });
-  after(async () => {
-    await server.stop();
-  });
+  serverForSuite({ apps: [DEFAULT_APP, QUIET_APP] }, { started: (started) => (server = started) });
 
   it('answers {"channels":{}} (an object, never []) when nothing is occupied', async () => {
     const response = await get(server, 'channels');
@@ -90,12 +85,7 @@ describe('GET /apps/{id}/channels', () => {
 
 describe('GET /apps/{id}/channels/{name}', () => {
   let server: StartedServer;
-  before(async () => {
-    server = await startServer();
-  });
-  after(async () => {
-    await server.stop();
-  });
+  serverForSuite({}, { started: (started) => (server = started) });
 
   it('answers {"occupied":false} for a channel nobody is subscribed to', async () => {
     assert.equal((await get(server, 'channels/nobody-here')).body, '{"occupied":false}');
@@ -169,12 +159,7 @@ describe('GET /apps/{id}/channels/{name}', () => {
 
 describe('GET /apps/{id}/connections', () => {
   let server: StartedServer;
-  before(async () => {
-    server = await startServer();
-  });
-  after(async () => {
-    await server.stop();
-  });
+  serverForSuite({}, { started: (started) => (server = started) });
 
   it('counts open connections (Content-Length 17), once per socket however many channels', async () => {
     assert.equal((await get(server, 'connections')).body, '{"connections":0}');

@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { api, connectClient, get, join, post, withClients, type ApiResult } from '../helpers/http.js';
-import { DEFAULT_APP, startServer, type StartedServer } from '../helpers/server.js';
+import { DEFAULT_APP, serverForSuite, type StartedServer } from '../helpers/server.js';
 import { signedQuery } from '../helpers/sign.js';
 
 function errorOf(response: ApiResult): string {
@@ -25,12 +25,7 @@ function assertError(response: ApiResult, status: number, message: RegExp, label
 
 describe('HTTP API errors', () => {
   let server: StartedServer;
-  before(async () => {
-    server = await startServer();
-  });
-  after(async () => {
-    await server.stop();
-  });
+  serverForSuite({}, { started: (started) => (server = started) });
 
   describe('400 Bad Request', () => {
     it('rejects a body that is not JSON, or not a JSON object', async () => {

@@ -4,18 +4,13 @@
  * (reference/protocol.md §3.2, reverb.md §7.6).
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { connectClient, join, post, withClients } from '../helpers/http.js';
-import { startServer, type StartedServer } from '../helpers/server.js';
+import { serverForSuite, type StartedServer } from '../helpers/server.js';
 
 describe('POST /apps/{id}/events', () => {
   let server: StartedServer;
-  before(async () => {
-    server = await startServer({ server: { max_request_size: 262_144 } });
-  });
-  after(async () => {
-    await server.stop();
-  });
+  serverForSuite({ server: { max_request_size: 262_144 } }, { started: (started) => (server = started) });
 
   it('triggers on a single `channel` and answers exactly {} with JSON headers', async () => {
     await withClients([connectClient(server)], async ([client]) => {

@@ -6,9 +6,9 @@
  * prefix left out of the signature, PHP-escaped JSON delivered byte-exact.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { barrier, connectClient, join, signin, withClients } from '../helpers/http.js';
-import { DEFAULT_APP, startServer, type StartedServer } from '../helpers/server.js';
+import { DEFAULT_APP, serverForSuite, type StartedServer } from '../helpers/server.js';
 import { hmac, md5 } from '../helpers/sign.js';
 
 const PREFIX = '/ws';
@@ -51,12 +51,7 @@ async function php(server: StartedServer, method: 'GET' | 'POST', subPath: strin
 
 describe('pusher-http-php requests (server path "/ws")', () => {
   let server: StartedServer;
-  before(async () => {
-    server = await startServer({ server: { path: PREFIX } });
-  });
-  after(async () => {
-    await server.stop();
-  });
+  serverForSuite({ server: { path: PREFIX } }, { started: (started) => (server = started) });
 
   it('trigger: `channel` singular, PHP-escaped data and a namespaced event name, delivered byte-exact', async () => {
     await withClients([connectClient(server, DEFAULT_APP.key, PREFIX)], async ([client]) => {

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { api, get } from '../helpers/http.js';
-import { DEFAULT_APP, startServer, type StartedServer } from '../helpers/server.js';
+import { DEFAULT_APP, serverForSuite, startServer, type StartedServer } from '../helpers/server.js';
 import { hmac, signedQuery } from '../helpers/sign.js';
 
 const CHANNELS = `/apps/${DEFAULT_APP.app_id}/channels`;
@@ -25,12 +25,7 @@ function authParams(extra: Record<string, string> = {}, timestamp = Math.floor(D
 
 describe('HTTP API signing', () => {
   let server: StartedServer;
-  before(async () => {
-    server = await startServer();
-  });
-  after(async () => {
-    await server.stop();
-  });
+  serverForSuite({}, { started: (started) => (server = started) });
 
   it('accepts query values sent raw (pusher-http-node) or percent-encoded (pusher-http-php)', async () => {
     const raw = await get(server, 'channels', { info: 'user_count,subscription_count', filter_by_prefix: 'presence-' }, { encode: (value) => value });

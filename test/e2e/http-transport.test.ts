@@ -6,9 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { Agent, request as httpRequest } from 'node:http';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { RawSocket, connectClient, join, parseRawResponse, withClients } from '../helpers/http.js';
-import { DEFAULT_APP, startServer, type StartedServer } from '../helpers/server.js';
+import { DEFAULT_APP, serverForSuite, startServer, type StartedServer } from '../helpers/server.js';
 import { signedQuery } from '../helpers/sign.js';
 
 const HEADERS_TIMEOUT = 1;
@@ -47,12 +47,7 @@ function send(server: StartedServer, agent: Agent, method: string, path: string,
 
 describe('HTTP keep-alive', () => {
   let server: StartedServer;
-  before(async () => {
-    server = await startServer({ server: { http_headers_timeout: HEADERS_TIMEOUT, http_request_timeout: REQUEST_TIMEOUT } });
-  });
-  after(async () => {
-    await server.stop();
-  });
+  serverForSuite({ server: { http_headers_timeout: HEADERS_TIMEOUT, http_request_timeout: REQUEST_TIMEOUT } }, { started: (started) => (server = started) });
 
   it('serves several API requests on one keep-alive connection', async () => {
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
@@ -95,12 +90,7 @@ describe('HTTP keep-alive', () => {
  */
 describe('HTTP slow and malformed requests', { concurrency: true }, () => {
   let server: StartedServer;
-  before(async () => {
-    server = await startServer({ server: { http_headers_timeout: HEADERS_TIMEOUT, http_request_timeout: REQUEST_TIMEOUT } });
-  });
-  after(async () => {
-    await server.stop();
-  });
+  serverForSuite({ server: { http_headers_timeout: HEADERS_TIMEOUT, http_request_timeout: REQUEST_TIMEOUT } }, { started: (started) => (server = started) });
 
   it('does not let a half-sent body block other requests, and closes it within the request timeout', async () => {
     const slow = await RawSocket.open(server.port);

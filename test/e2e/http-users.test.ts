@@ -4,20 +4,15 @@
  * §3.6, §3.7; reverb.md §7.3, §7.9).
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { barrier, connectClient, eventually, get, join, post, signin, withClients } from '../helpers/http.js';
-import { startServer, type StartedServer } from '../helpers/server.js';
+import { serverForSuite, type StartedServer } from '../helpers/server.js';
 
 const TERMINATED = '{"event":"pusher:error","data":"{\\"code\\":4009,\\"message\\":\\"You got disconnected by the app.\\"}"}';
 
 describe('GET /apps/{id}/channels/{name}/users', () => {
   let server: StartedServer;
-  before(async () => {
-    server = await startServer();
-  });
-  after(async () => {
-    await server.stop();
-  });
+  serverForSuite({}, { started: (started) => (server = started) });
 
   it('answers 400 for a channel that is not a presence channel', async () => {
     await withClients([connectClient(server)], async ([client]) => {
@@ -82,12 +77,7 @@ describe('GET /apps/{id}/channels/{name}/users', () => {
 
 describe('POST /apps/{id}/users/{user}/terminate_connections', () => {
   let server: StartedServer;
-  before(async () => {
-    server = await startServer();
-  });
-  after(async () => {
-    await server.stop();
-  });
+  serverForSuite({}, { started: (started) => (server = started) });
 
   it('answers 404 for the route Reverb tests as missing', async () => {
     const response = await post(server, 'channels/users/not-a-user/terminate_connections', {});
@@ -178,12 +168,7 @@ describe('POST /apps/{id}/users/{user}/terminate_connections', () => {
 
 describe('server-to-user events (#server-to-user-<id>)', () => {
   let server: StartedServer;
-  before(async () => {
-    server = await startServer();
-  });
-  after(async () => {
-    await server.stop();
-  });
+  serverForSuite({}, { started: (started) => (server = started) });
 
   it('delivers an event on #server-to-user-<id> to the signed-in user that subscribed to it', async () => {
     await withClients([connectClient(server), connectClient(server)], async ([user, other]) => {

@@ -4,6 +4,7 @@
  * waits until /up answers.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { after, before } from 'node:test';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -161,4 +162,24 @@ export async function startServer(options: StartOptions = {}): Promise<StartedSe
     throw error;
   }
   return started;
+}
+
+export interface SuiteServerHooks {
+  /** Runs once the server is up: keep it, make API clients, open bystanders (awaited; its value is ignored). */
+  started(server: StartedServer): unknown;
+  /** Runs after the suite's tests, before the server stops: close the suite's clients. */
+  stopping?(): void | Promise<void>;
+}
+
+/** The server of a `describe` block: started before its tests, stopped after them. */
+export function serverForSuite(options: StartOptions, hooks: SuiteServerHooks): void {
+  let server: StartedServer | undefined;
+  before(async () => {
+    server = await startServer(options);
+    await hooks.started(server);
+  });
+  after(async () => {
+    await hooks.stopping?.();
+    await server?.stop();
+  });
 }
