@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import Pusher from 'pusher-js';
+import { Pusher } from '../helpers/pusher-js.js';
 import { serverForSuite, type StartedServer } from '../helpers/server.js';
 
 describe('reverb start without any configuration', () => {

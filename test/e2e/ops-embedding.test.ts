@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { describe, it } from 'node:test';
-import Pusher from 'pusher-js';
+import { Pusher } from '../helpers/pusher-js.js';
 import { createServer, type ServerHooks } from '../../src/index.js';
 import { eventually } from '../helpers/clients.js';
 import { DEFAULT_APP } from '../helpers/server.js';

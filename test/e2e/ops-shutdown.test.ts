@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { describe, it } from 'node:test';
-import Pusher from 'pusher-js';
+import { Pusher } from '../helpers/pusher-js.js';
 import { DEFAULT_APP, freePort, startServer, type StartedServer } from '../helpers/server.js';
 import { eventually } from '../helpers/clients.js';
 import { signedQuery, signedRequest } from '../helpers/sign.js';

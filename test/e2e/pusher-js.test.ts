@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { connect as connectTcp, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import type Pusher from 'pusher-js';
+import type { Pusher } from '../helpers/pusher-js.js';
 import { apiClient, channelInfo, connectPusherJs, eventually, waitFor, type PusherJsOptions } from '../helpers/clients.js';
 import { DEFAULT_APP, startServer, type StartedServer } from '../helpers/server.js';
 

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
-import type Pusher from 'pusher-js';
+import type { Pusher } from '../helpers/pusher-js.js';
 import { apiClient, connectPusherJs, eventually, waitFor } from '../helpers/clients.js';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
 import { DEFAULT_APP, type StartedServer } from '../helpers/server.js';
@@ -26,7 +26,8 @@ function presenceIds(frame: Frame): unknown[] {
   return (JSON.parse(frame.data as string) as { presence: { ids: unknown[] } }).presence.ids;
 }
 
-async function json(response: Response): Promise<Record<string, unknown>> {
+/** The JSON body of an answer (the pusher SDK's node-fetch Response or a global one). */
+async function json(response: { json(): Promise<unknown> }): Promise<Record<string, unknown>> {
   return (await response.json()) as Record<string, unknown>;
 }
 

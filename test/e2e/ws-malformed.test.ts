@@ -10,7 +10,7 @@ import { DEFAULT_APP, startServer, type StartedServer, type TestApp } from '../h
 import { hmac } from '../helpers/sign.js';
 import { RawClient } from '../helpers/ws-client.js';
 
-const { key, secret } = DEFAULT_APP;
+const { secret } = DEFAULT_APP;
 const LARGE_APP: TestApp = { ...DEFAULT_APP, app_id: 'large', key: 'large-key', secret: 'large-secret', max_message_size: 2_000_000 };
 const INVALID = '{"event":"pusher:error","data":"{\\"code\\":4200,\\"message\\":\\"Invalid message format\\"}"}';
 const UNAUTHORIZED = '{"event":"pusher:error","data":"{\\"code\\":4009,\\"message\\":\\"Connection is unauthorized\\"}"}';

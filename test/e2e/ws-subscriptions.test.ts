@@ -16,7 +16,6 @@ const TTL_APP: TestApp = { ...DEFAULT_APP, app_id: 'ttl', key: 'ttl-key', secret
 const succeeded = (channel: string, data = '{}') => JSON.stringify({ event: 'pusher_internal:subscription_succeeded', data, channel });
 const cacheMiss = (channel: string) => `{"event":"pusher:cache_miss","channel":"${channel}"}`;
 const UNAUTHORIZED = '{"event":"pusher:error","data":"{\\"code\\":4009,\\"message\\":\\"Connection is unauthorized\\"}"}';
-const INVALID = '{"event":"pusher:error","data":"{\\"code\\":4200,\\"message\\":\\"Invalid message format\\"}"}';
 
 // Every test uses its own connections and channel names, so they run side by side.
 describe('subscriptions', { concurrency: true }, () => {

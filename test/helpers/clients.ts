@@ -4,7 +4,7 @@
  * secret, and bounded waits for callback-style events.
  */
 import PusherServer from 'pusher';
-import Pusher from 'pusher-js';
+import { Pusher } from './pusher-js.js';
 import type { StartedServer, TestApp } from './server.js';
 import { DEFAULT_APP } from './server.js';
 

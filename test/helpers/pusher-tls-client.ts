@@ -4,7 +4,7 @@
  * takes no CA option. Usage: pusher-tls-client.ts <key> <host> <port> <channel>.
  * Prints one JSON line per event: connected, subscribed, message, error.
  */
-import Pusher from 'pusher-js';
+import { Pusher } from './pusher-js.js';
 
 const [key, host, port, channel] = process.argv.slice(2) as [string, string, string, string];
 const print = (line: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(line)}\n`);

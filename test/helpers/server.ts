@@ -69,7 +69,7 @@ export interface StartOptions {
   /** Extra keys merged into servers.reverb. */
   server?: Record<string, unknown>;
   /** Extra CLI arguments after `start`. */
-  args?: string[];
+  args?: readonly string[];
   env?: Record<string, string>;
   /** Write no config file (use env / flags only). */
   noConfigFile?: boolean;

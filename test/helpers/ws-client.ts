@@ -5,6 +5,9 @@
 import WebSocket from 'ws';
 import { hmac } from './sign.js';
 
+/** ws's options; TLS ones such as `servername` are passed on to tls.connect although ws's type leaves them out. */
+type ClientOptions = WebSocket.ClientOptions & { servername?: string };
+
 export interface Frame {
   event: string;
   data?: unknown;
@@ -23,7 +26,7 @@ export class RawClient {
   private readonly opened: Promise<void>;
   private readonly closedPromise: Promise<void>;
 
-  constructor(url: string, options: WebSocket.ClientOptions = {}) {
+  constructor(url: string, options: ClientOptions = {}) {
     this.ws = new WebSocket(url, options);
     this.ws.on('message', (data) => {
       this.frames.push(data.toString());
@@ -49,7 +52,7 @@ export class RawClient {
   }
 
   /** Opens and reads `pusher:connection_established`. */
-  static async connect(url: string, options: WebSocket.ClientOptions = {}): Promise<RawClient> {
+  static async connect(url: string, options: ClientOptions = {}): Promise<RawClient> {
     const client = new RawClient(url, options);
     await client.opened;
     const first = await client.next();
