@@ -4,14 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type * as PusherJsModule from 'pusher-js';
-import type { Channel } from 'pusher-js';
 import { connectPusherJs, waitFor, type PusherJsOptions } from '../helpers/clients.js';
 import { eventually, sdk, sdkError } from '../helpers/http.js';
+import type { Channel, Pusher as PusherJs } from '../helpers/pusher-js.js';
 import { DEFAULT_APP, startServer, type StartedServer } from '../helpers/server.js';
-
-/** pusher-js is CommonJS: under NodeNext its class is the module's `default`. */
-type PusherJs = PusherJsModule.default;
 
 /** Collects the events a pusher-js channel receives, so tests can await them in order. */
 class Inbox {
