@@ -100,7 +100,7 @@ function kindsFor(scenario) {
 for (const scenario of scenarios) {
   const clusters = kindsFor(scenario).filter((kind) => kind.startsWith('cluster'));
   if (clusters.length && !scenario.acceptsClusters) {
-    console.error(`${scenario.name} runs against one server; ${clusters.join(', ')} only with fanout or cluster`);
+    console.error(`${scenario.name} runs against one server; ${clusters.join(', ')} only with connect, fanout or cluster`);
     process.exit(2);
   }
 }

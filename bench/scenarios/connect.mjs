@@ -1,7 +1,10 @@
 /**
  * connect: N connections, each subscribed to one of `channels` public
  * channels, held open for `hold` seconds. Reports how fast they were set up
- * and the server's resident memory per idle subscribed connection.
+ * and the server's resident memory per idle subscribed connection. On a
+ * cluster target the connections go round-robin over its servers and the
+ * memory is summed over them (Redis's not included): the way past one
+ * process's open-file limit.
  */
 import { sleep } from '../lib/clock.mjs';
 import { sample } from '../lib/proc.mjs';
@@ -9,10 +12,17 @@ import { sample } from '../lib/proc.mjs';
 /** Connections opened first and kept: later growth is per connection, not start-up cost. */
 const WARM_UP = 100;
 
+/** RSS and open handles, summed over the servers of a cluster target. */
+function sampleServers(target) {
+  const samples = (target.pids ?? [target.pid]).map((pid) => sample(pid));
+  return { rss: samples.reduce((total, one) => total + one.rss, 0), handles: samples.reduce((total, one) => total + one.handles, 0) };
+}
+
 export default {
   name: 'connect',
   summary: 'N idle subscribed connections: setup rate, server RSS per connection, held without errors',
   defaults: { connections: 1000, channels: 100, hold: 5 },
+  acceptsClusters: true,
   metrics: [
     { key: 'ready', label: 'subscribed', digits: 0 },
     { key: 'failed', label: 'failed', digits: 0 },
@@ -25,13 +35,14 @@ export default {
   async run({ target, pool, options, log }) {
     const plan = { prefix: 'idle-', modulo: options.channels };
     const warm = Math.min(WARM_UP, options.connections);
-    const first = await pool.connect(target, warm, { plan });
+    const servers = target.servers ?? target;
+    const first = await pool.connect(servers, warm, { plan });
     await sleep(1000);
-    const base = sample(target.pid);
-    const rest = await pool.connect(target, options.connections - warm, { plan, offset: warm });
+    const base = sampleServers(target);
+    const rest = await pool.connect(servers, options.connections - warm, { plan, offset: warm });
     log(`${rest.ready + first.ready} subscribed in ${rest.seconds.toFixed(1)} s; holding ${options.hold} s`);
     await sleep(options.hold * 1000);
-    const held = sample(target.pid);
+    const held = sampleServers(target);
     const stats = await pool.stats();
     const grown = rest.ready;
     return {
