@@ -55,6 +55,25 @@ function decode(segment: string): string {
   }
 }
 
+const NO_METHODS: ReadonlySet<string> = new Set();
+
+/**
+ * The route for a path and method: one pass over the routes in order,
+ * stopping at the first match; otherwise the methods the path does accept
+ * (none: 404, some: 405 with Allow).
+ */
+function findRoute(path: string, method: string): { route: Route; match: RegExpExecArray } | { allowed: ReadonlySet<string> } {
+  let allowed: Set<string> | undefined;
+  for (const route of ROUTES) {
+    const match = route.pattern.exec(path);
+    if (match === null) continue;
+    if (route.method === method) return { route, match };
+    (allowed ??= new Set()).add(route.method);
+  }
+  return { allowed: allowed ?? NO_METHODS };
+}
+
+
 export function createApiRouter(options: RouterOptions): HttpHandler {
   const { server, prefix } = options;
 
@@ -69,20 +88,17 @@ export function createApiRouter(options: RouterOptions): HttpHandler {
       return method === 'GET' ? json({ health: 'OK' }) : errorResponse(405, 'Method not allowed.', { Allow: 'GET, HEAD' });
     }
 
-    const matches = ROUTES.map((candidate) => ({ candidate, match: candidate.pattern.exec(path) })).filter(
-      (entry) => entry.match !== null,
-    );
-    if (matches.length === 0) return errorResponse(404, 'Not found.');
-    const found = matches.find((entry) => entry.candidate.method === method);
-    if (!found) {
-      const allowed = [...new Set(matches.map((entry) => entry.candidate.method))].join(', ');
-      return errorResponse(405, 'Method not allowed.', { Allow: allowed });
+    const found = findRoute(path, method);
+    if (!('route' in found)) {
+      return found.allowed.size === 0
+        ? errorResponse(404, 'Not found.')
+        : errorResponse(405, 'Method not allowed.', { Allow: [...found.allowed].join(', ') });
     }
 
     try {
-      const values = found.match!.slice(1).map(decode);
+      const values = found.match.slice(1).map(decode);
       const routeParams: Record<string, string> = {};
-      found.candidate.names.forEach((name, index) => (routeParams[name] = values[index]!));
+      found.route.names.forEach((name, index) => (routeParams[name] = values[index]!));
       const app = server.appsById.get(routeParams.app!);
       if (!app) return errorResponse(404, `No matching application for ID [${routeParams.app}].`);
       const params = parseQuery(request.query);
@@ -93,7 +109,7 @@ export function createApiRouter(options: RouterOptions): HttpHandler {
         Date.now() / 1000,
       );
       if (problem) return errorResponse(401, problem);
-      return await found.candidate.handler({ server, app, params, body: request.body, route: routeParams });
+      return await found.route.handler({ server, app, params, body: request.body, route: routeParams });
     } catch (error) {
       if (error instanceof BadRequest) return errorResponse(error.status, error.message);
       throw error;
