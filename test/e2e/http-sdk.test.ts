@@ -3,11 +3,11 @@
  * with pusher-js clients as subscribers: every SDK call a backend makes.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { connectPusherJs, waitFor, type PusherJsOptions } from '../helpers/clients.js';
 import { eventually, sdk, sdkError } from '../helpers/http.js';
 import type { Channel, Pusher as PusherJs } from '../helpers/pusher-js.js';
-import { DEFAULT_APP, startServer, type StartedServer } from '../helpers/server.js';
+import { DEFAULT_APP, serverForSuite, type StartedServer } from '../helpers/server.js';
 
 /** Collects the events a pusher-js channel receives, so tests can await them in order. */
 class Inbox {
@@ -34,12 +34,9 @@ describe('the pusher server SDK', () => {
   let server: StartedServer;
   const clients: PusherJs[] = [];
 
-  before(async () => {
-    server = await startServer();
-  });
-  after(async () => {
-    for (const client of clients) client.disconnect();
-    await server.stop();
+  serverForSuite({}, {
+    started: (started) => (server = started),
+    stopping: () => clients.forEach((client) => client.disconnect()),
   });
 
   async function client(options: PusherJsOptions = {}): Promise<PusherJs> {

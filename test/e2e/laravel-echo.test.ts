@@ -4,12 +4,12 @@
  * channels, whispers, notifications, toOthers() and leaving.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 // The package's `import` condition is its ESM build (dist/echo.js); its CJS build does not load on Node 20.
 import Echo from 'laravel-echo';
 import { Pusher } from '../helpers/pusher-js.js';
 import { apiClient, channelInfo, eventually, pusherJsOptions, waitFor, type PusherJsOptions } from '../helpers/clients.js';
-import { DEFAULT_APP, startServer, type StartedServer } from '../helpers/server.js';
+import { DEFAULT_APP, serverForSuite, type StartedServer } from '../helpers/server.js';
 
 type EchoClient = Echo<'reverb'>;
 
@@ -48,13 +48,9 @@ describe('laravel-echo', () => {
       });
     });
 
-  before(async () => {
-    server = await startServer();
-    api = apiClient(server);
-  });
-  after(async () => {
-    for (const instance of echoes) instance.disconnect();
-    await server.stop();
+  serverForSuite({}, {
+    started: (started) => { server = started; api = apiClient(started); },
+    stopping: () => echoes.forEach((instance) => instance.disconnect()),
   });
 
   it("channel().listen('.event') receives a broadcastAs() event", async () => {

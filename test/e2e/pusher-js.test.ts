@@ -5,10 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { connect as connectTcp, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Pusher } from '../helpers/pusher-js.js';
 import { apiClient, channelInfo, connectPusherJs, eventually, waitFor, type PusherJsOptions } from '../helpers/clients.js';
-import { DEFAULT_APP, startServer, type StartedServer } from '../helpers/server.js';
+import { DEFAULT_APP, serverForSuite, startServer, type StartedServer } from '../helpers/server.js';
 
 type Channel = ReturnType<Pusher['subscribe']>;
 
@@ -41,13 +41,9 @@ describe('pusher-js', () => {
     return client;
   };
 
-  before(async () => {
-    server = await startServer();
-    api = apiClient(server);
-  });
-  after(async () => {
-    for (const client of clients) client.disconnect();
-    await server.stop();
+  serverForSuite({}, {
+    started: (started) => { server = started; api = apiClient(started); },
+    stopping: () => clients.forEach((client) => client.disconnect()),
   });
 
   it('connects and gets a socket id', async () => {

@@ -3,8 +3,8 @@
  * (accept_client_events_from), what the others receive, and rate limiting.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { DEFAULT_APP, startServer, type StartedServer, type TestApp } from '../helpers/server.js';
+import { describe, it } from 'node:test';
+import { DEFAULT_APP, serverForSuite, type StartedServer, type TestApp } from '../helpers/server.js';
 import { RawClient } from '../helpers/ws-client.js';
 
 const app = (id: string, options: Record<string, unknown>): TestApp => ({ ...DEFAULT_APP, app_id: id, key: `${id}-key`, secret: `${id}-secret`, ...options });
@@ -48,12 +48,9 @@ describe('client events', { concurrency: true }, () => {
   const whisper = (client: RawClient, channel: unknown, event = 'client-typing', data: unknown = { name: 'Ada' }) =>
     client.send(data === NO_DATA ? { event, channel } : { event, data, channel });
 
-  before(async () => {
-    server = await startServer({ apps: [MEMBERS_APP, ALL_APP, NONE_APP, LIMITED_APP, COUNTING_APP, TERMINATING_APP] });
-  });
-  after(async () => {
-    for (const client of clients) client.close();
-    await server.stop();
+  serverForSuite({ apps: [MEMBERS_APP, ALL_APP, NONE_APP, LIMITED_APP, COUNTING_APP, TERMINATING_APP] }, {
+    started: (started) => (server = started),
+    stopping: () => clients.forEach((client) => client.close()),
   });
 
   it('relays a client event on a private channel to the other members, exactly, and never back to the sender', async () => {

@@ -4,10 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import WebSocket from 'ws';
 import { apiClient, eventually } from '../helpers/clients.js';
-import { DEFAULT_APP, startServer, type StartedServer, type TestApp } from '../helpers/server.js';
+import { DEFAULT_APP, serverForSuite, type StartedServer, type TestApp } from '../helpers/server.js';
 import { RawClient } from '../helpers/ws-client.js';
 
 const app = (id: string, options: Record<string, unknown>): TestApp => ({ ...DEFAULT_APP, app_id: id, key: `${id}-key`, secret: `${id}-secret`, ...options });
@@ -37,12 +37,9 @@ describe('WebSocket connection', () => {
     return { first, ...closed };
   };
 
-  before(async () => {
-    server = await startServer({ apps: [DEFAULT_APP, TIMEOUT_APP, EXACT_ORIGIN_APP, WILDCARD_ORIGIN_APP, LOCALHOST_APP, LIMITED_APP] });
-  });
-  after(async () => {
-    for (const client of clients) client.close();
-    await server.stop();
+  serverForSuite({ apps: [DEFAULT_APP, TIMEOUT_APP, EXACT_ORIGIN_APP, WILDCARD_ORIGIN_APP, LOCALHOST_APP, LIMITED_APP] }, {
+    started: (started) => (server = started),
+    stopping: () => clients.forEach((client) => client.close()),
   });
 
   it('sends connection_established first, with a socket id and the default activity_timeout', async () => {

@@ -3,9 +3,9 @@
  * consumers whose unsent output exceeds `max_buffered_output` (close 4100).
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { apiClient, channelInfo, eventually } from '../helpers/clients.js';
-import { DEFAULT_APP, startServer, type StartedServer, type TestApp } from '../helpers/server.js';
+import { DEFAULT_APP, serverForSuite, type StartedServer, type TestApp } from '../helpers/server.js';
 import { RawClient } from '../helpers/ws-client.js';
 
 const { key, secret } = DEFAULT_APP;
@@ -27,15 +27,9 @@ describe('limits', () => {
     return client;
   };
 
-  before(async () => {
-    server = await startServer({
-      apps: [DEFAULT_APP, TINY_APP, LARGE_APP],
-      server: { max_buffered_output: 65536, max_request_size: 1_000_000 },
-    });
-  });
-  after(async () => {
-    for (const client of clients) client.close();
-    await server.stop();
+  serverForSuite({ apps: [DEFAULT_APP, TINY_APP, LARGE_APP], server: { max_buffered_output: 65536, max_request_size: 1_000_000 } }, {
+    started: (started) => (server = started),
+    stopping: () => clients.forEach((client) => client.close()),
   });
 
   describe('max_message_size', () => {

@@ -6,10 +6,10 @@
  * 0.6 s) cannot be confused.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import WebSocket from 'ws';
 import { apiClient, channelInfo, eventually } from '../helpers/clients.js';
-import { DEFAULT_APP, startServer, type StartedServer, type TestApp } from '../helpers/server.js';
+import { DEFAULT_APP, serverForSuite, type StartedServer, type TestApp } from '../helpers/server.js';
 import { RawClient } from '../helpers/ws-client.js';
 
 const LIVE_APP: TestApp = { ...DEFAULT_APP, ping_interval: 0.3, pong_timeout: 0.6 };
@@ -48,12 +48,9 @@ describe('liveness', { concurrency: true }, () => {
     };
   };
 
-  before(async () => {
-    server = await startServer({ apps: [LIVE_APP] });
-  });
-  after(async () => {
-    for (const client of clients) client.close();
-    await server.stop();
+  serverForSuite({ apps: [LIVE_APP] }, {
+    started: (started) => (server = started),
+    stopping: () => clients.forEach((client) => client.close()),
   });
 
   it('answers pusher:ping with exactly {"event":"pusher:pong"}', async () => {

@@ -4,9 +4,9 @@
  * the server process.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { apiClient } from '../helpers/clients.js';
-import { DEFAULT_APP, startServer, type StartedServer, type TestApp } from '../helpers/server.js';
+import { DEFAULT_APP, serverForSuite, type StartedServer, type TestApp } from '../helpers/server.js';
 import { hmac } from '../helpers/sign.js';
 import { RawClient } from '../helpers/ws-client.js';
 
@@ -79,15 +79,14 @@ describe('malformed input', () => {
   /** Close codes for violations of the WebSocket protocol itself: RFC 6455 under ws; uWS drops the TCP connection (1006). */
   const protocolClose = (rfcCode: number) => (transport === 'uws' ? [rfcCode, 1006] : [rfcCode]);
 
-  before(async () => {
-    server = await startServer({ apps: [DEFAULT_APP, LARGE_APP] });
-    transport = /Transport: (\w+)/.exec(server.output())?.[1] ?? 'ws';
-    bystander = await connect();
-    await bystander.subscribe('bystander-channel');
-  });
-  after(async () => {
-    for (const client of clients) client.close();
-    await server.stop();
+  serverForSuite({ apps: [DEFAULT_APP, LARGE_APP] }, {
+    started: async (started) => {
+      server = started;
+      transport = /Transport: (\w+)/.exec(server.output())?.[1] ?? 'ws';
+      bystander = await connect();
+      await bystander.subscribe('bystander-channel');
+    },
+    stopping: () => clients.forEach((client) => client.close()),
   });
 
   for (const [what, send, reply] of ANSWERED) {

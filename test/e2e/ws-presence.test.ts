@@ -4,9 +4,9 @@
  * subscribes and clean-up on disconnect.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { apiClient, channelInfo, eventually, occupiedChannels } from '../helpers/clients.js';
-import { DEFAULT_APP, startServer, type StartedServer } from '../helpers/server.js';
+import { DEFAULT_APP, serverForSuite, type StartedServer } from '../helpers/server.js';
 import { RawClient } from '../helpers/ws-client.js';
 
 const { key, secret } = DEFAULT_APP;
@@ -36,13 +36,9 @@ describe('presence channels', () => {
     return ((await response.json()) as { users: { id: unknown }[] }).users.map((user) => user.id);
   };
 
-  before(async () => {
-    server = await startServer();
-    api = apiClient(server);
-  });
-  after(async () => {
-    for (const client of clients) client.close();
-    await server.stop();
+  serverForSuite({}, {
+    started: (started) => { server = started; api = apiClient(started); },
+    stopping: () => clients.forEach((client) => client.close()),
   });
 
   it('includes every member, the subscriber itself too, and announces newcomers to the others only', async () => {

@@ -3,9 +3,9 @@
  * channel it unlocks; terminate_connections for signed-in users.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { apiClient, channelInfo } from '../helpers/clients.js';
-import { DEFAULT_APP, startServer, type StartedServer } from '../helpers/server.js';
+import { DEFAULT_APP, serverForSuite, type StartedServer } from '../helpers/server.js';
 import { hmac } from '../helpers/sign.js';
 import { RawClient } from '../helpers/ws-client.js';
 
@@ -24,13 +24,9 @@ describe('pusher:signin and server-to-user channels', () => {
   const signin = (client: RawClient, userData: string, auth = `${key}:${hmac(secret, `${client.socketId}::user::${userData}`)}`) =>
     client.send({ event: 'pusher:signin', data: { auth, user_data: userData } });
 
-  before(async () => {
-    server = await startServer();
-    api = apiClient(server);
-  });
-  after(async () => {
-    for (const client of clients) client.close();
-    await server.stop();
+  serverForSuite({}, {
+    started: (started) => { server = started; api = apiClient(started); },
+    stopping: () => clients.forEach((client) => client.close()),
   });
 
   it('answers a valid signin with pusher:signin_success carrying the same user_data', async () => {

@@ -4,9 +4,9 @@
  * cache channels, duplicate subscribes, channel-name rules and server events.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { apiClient, channelInfo, eventually, occupiedChannels } from '../helpers/clients.js';
-import { DEFAULT_APP, startServer, type StartedServer, type TestApp } from '../helpers/server.js';
+import { DEFAULT_APP, serverForSuite, type StartedServer, type TestApp } from '../helpers/server.js';
 import { hmac } from '../helpers/sign.js';
 import { RawClient } from '../helpers/ws-client.js';
 
@@ -33,13 +33,9 @@ describe('subscriptions', { concurrency: true }, () => {
   };
   const sendSubscribe = (client: RawClient, data: unknown) => client.send({ event: 'pusher:subscribe', data });
 
-  before(async () => {
-    server = await startServer({ apps: [DEFAULT_APP, TTL_APP] });
-    api = apiClient(server);
-  });
-  after(async () => {
-    for (const client of clients) client.close();
-    await server.stop();
+  serverForSuite({ apps: [DEFAULT_APP, TTL_APP] }, {
+    started: (started) => { server = started; api = apiClient(started); },
+    stopping: () => clients.forEach((client) => client.close()),
   });
 
   describe('successful subscriptions', () => {
