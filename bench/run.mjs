@@ -9,7 +9,7 @@
  *
  *   node bench/run.mjs <scenario|all> [--targets uws,ws,soketi] [--connections N]
  *     [--duration S] [--rate R] [--workers W] [--smoke] [--json FILE]
- *     [--node-options "--max-semi-space-size=1"]   (Node flags for reverb-ts only)
+ *     [--node-options "--max-semi-space-size=1"]   (Node flags for reverb-ts only, space-separated)
  *     [--profile DIR]   (reverb-ts runs with --cpu-prof; the top costs are printed after each run)
  *   node bench/run.mjs cluster [--targets cluster1,cluster3] [--transport uws|ws] [--connections N]
  *   node bench/run.mjs fanout --url ws://127.0.0.1:6001 --app-id ID --key KEY --secret SECRET [--pid PID]
@@ -122,11 +122,11 @@ for (const scenario of scenarios) {
   for (const kind of kinds) {
     const profileDir = profileDirFor(scenario, kind);
     if (profileDir) rmSync(profileDir, { recursive: true, force: true });
-    const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+    const nodeArgs = [...(values['node-options']?.split(/\s+/).filter(Boolean) ?? []), ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])];
     const target =
       kind === 'external'
         ? await externalTarget({ url: values.url, appId: values['app-id'], key: values.key, secret: values.secret, pid: values.pid })
-        : await startTarget(kind, { peerDir: values['soketi-peer'], nodeOptions: values['node-options'], nodeArgs, transport: values.transport });
+        : await startTarget(kind, { peerDir: values['soketi-peer'], nodeArgs, transport: values.transport });
     const connections = options.connections ?? options.population ?? 0;
     const pool = new WorkerPool(Number(values.workers ?? Math.max(1, Math.ceil(connections / CONNECTIONS_PER_WORKER))));
     console.error(`- ${target.label}: ${target.description}, pid ${target.pids?.join(', ') ?? target.pid ?? 'unknown'}`);

@@ -3,6 +3,15 @@
  * ratio row per other server against the baseline from the same run
  * (soketi, or one server for the cluster scenario).
  */
+/** Columns several scenarios report (same key, label and sense), so that their tables read alike. */
+export const COLUMNS = {
+  delivered: { key: 'perSecond', label: 'delivered msgs/s', digits: 0, better: 'higher' },
+  cpuPerMillion: { key: 'cpuPerMillion', label: 'server CPU s / M msgs', digits: 2, better: 'lower' },
+  p50: { key: 'p50', label: 'p50 ms', digits: 2, better: 'lower' },
+  p99: { key: 'p99', label: 'p99 ms', digits: 2, better: 'lower' },
+  missing: { key: 'missing', label: 'missing msgs', digits: 0 },
+};
+
 const format = (value, digits) =>
   value === undefined || Number.isNaN(value) ? 'n/a' : Number(value).toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 

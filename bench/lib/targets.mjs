@@ -52,11 +52,10 @@ function cleanEnvironment() {
 }
 
 /**
- * `nodeOptions`: extra Node flags for reverb-ts only (NODE_OPTIONS), e.g.
- * --max-semi-space-size=1; `nodeArgs`: flags NODE_OPTIONS refuses (--cpu-prof);
- * `env`: more settings (the cluster's scaling ones).
+ * `nodeArgs`: Node flags for reverb-ts only (e.g. --max-semi-space-size=1,
+ * --cpu-prof); `env`: more settings (the cluster's scaling ones).
  */
-async function startReverb(transport, { nodeOptions, nodeArgs = [] }, env = {}) {
+async function startReverb(transport, nodeArgs = [], env = {}) {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`);
   const port = await freePorts(1);
   const cwd = mkdtempSync(join(tmpdir(), 'reverb-bench-'));
@@ -68,7 +67,6 @@ async function startReverb(transport, { nodeOptions, nodeArgs = [] }, env = {}) 
       REVERB_APP_KEY: APP.key,
       REVERB_APP_SECRET: APP.secret,
       REVERB_APP_ACCEPT_CLIENT_EVENTS_FROM: 'members',
-      ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
       ...env,
     },
   });
@@ -80,7 +78,7 @@ async function startReverb(transport, { nodeOptions, nodeArgs = [] }, env = {}) 
     rmSync(cwd, { recursive: true, force: true });
     throw error;
   }
-  target.description = (/Transport: (.*)/.exec(output())?.[1] ?? transport) + (nodeOptions ? `, NODE_OPTIONS=${nodeOptions}` : '');
+  target.description = (/Transport: (.*)/.exec(output())?.[1] ?? transport) + (nodeArgs.length ? `, node ${nodeArgs.join(' ')}` : '');
   target.stop = async () => {
     await stopChild(child);
     rmSync(cwd, { recursive: true, force: true });
@@ -137,7 +135,7 @@ export async function externalTarget({ url, appId, key, secret, pid }) {
  * the cluster scenario publishes there); `pids` are the servers' for the CPU
  * figures, `redisPid` Redis's. Whatever started is stopped again on failure.
  */
-async function startCluster(count, transport, nodeFlags) {
+async function startCluster(count, transport, nodeArgs) {
   const redis = await startRedis();
   const servers = [];
   const stop = async () => {
@@ -152,7 +150,7 @@ async function startCluster(count, transport, nodeFlags) {
   };
   try {
     // One at a time: each start is short, and a failure leaves a known list to stop.
-    for (let k = 0; k < count; k++) servers.push(await startReverb(transport, nodeFlags, env));
+    for (let k = 0; k < count; k++) servers.push(await startReverb(transport, nodeArgs, env));
   } catch (error) {
     await stop();
     throw error;
@@ -172,12 +170,11 @@ async function startCluster(count, transport, nodeFlags) {
 /** More servers than this on one machine measure the scheduler, not the cluster. */
 const MAX_CLUSTER = 8;
 
-/** `transport`: the transport of cluster targets (uws or ws); `nodeOptions`, `nodeArgs`: see startReverb. */
-export function startTarget(kind, { peerDir, nodeOptions, nodeArgs, transport = 'uws' }) {
+/** `transport`: the transport of cluster targets (uws or ws); `nodeArgs`: see startReverb. */
+export function startTarget(kind, { peerDir, nodeArgs, transport = 'uws' }) {
   if (kind === 'soketi') return startSoketi(peerDir);
-  const nodeFlags = { nodeOptions, nodeArgs };
-  if (kind === 'uws' || kind === 'ws') return startReverb(kind, nodeFlags);
+  if (kind === 'uws' || kind === 'ws') return startReverb(kind, nodeArgs);
   const size = Number(/^cluster(\d+)$/.exec(kind)?.[1]);
-  if (size >= 1 && size <= MAX_CLUSTER && (transport === 'uws' || transport === 'ws')) return startCluster(size, transport, nodeFlags);
+  if (size >= 1 && size <= MAX_CLUSTER && (transport === 'uws' || transport === 'ws')) return startCluster(size, transport, nodeArgs);
   throw new Error(`unknown target ${kind} (expected uws, ws, soketi or cluster1..cluster${MAX_CLUSTER} with --transport uws|ws)`);
 }

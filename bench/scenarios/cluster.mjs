@@ -6,6 +6,7 @@
  * with scaling on (`cluster1`, the ratio baseline) and, optionally, one
  * server without scaling (`uws` / `ws`).
  */
+import { COLUMNS } from '../lib/report.mjs';
 import fanout, { LATENCY_AT_RATE } from './fanout.mjs';
 
 export default {
@@ -27,7 +28,7 @@ export default {
     { key: 'redisCpuShare', label: 'Redis CPU use at max', digits: 2 },
     { key: 'clientCpuShare', label: 'client CPU use at max', digits: 2 },
     { key: 'p99AtMax', label: 'p99 ms at max', digits: 1, better: 'lower' },
-    { key: 'missing', label: 'missing msgs', digits: 0 },
+    COLUMNS.missing,
   ],
   run: fanout.run,
 };

@@ -12,6 +12,7 @@
  */
 import { Histogram } from '../lib/histogram.mjs';
 import { cpuPerMillion, drained, latencyMs, measured } from '../lib/measure.mjs';
+import { COLUMNS } from '../lib/report.mjs';
 
 /** Latency is sampled on this many connections spread over the subscriber order. */
 const SAMPLED_CONNECTIONS = 200;
@@ -75,11 +76,11 @@ export default {
   metrics: [
     ...LATENCY_AT_RATE,
     { key: 'maxPerSecond', label: 'max delivered msgs/s', digits: 0, better: 'higher' },
-    { key: 'cpuPerMillion', label: 'server CPU s / M msgs', digits: 2, better: 'lower' },
+    COLUMNS.cpuPerMillion,
     { key: 'serverCpuShare', label: 'server CPU use at max', digits: 2 },
     { key: 'clientCpuShare', label: 'client CPU use at max', digits: 2 },
     { key: 'p99AtMax', label: 'p99 ms at max', digits: 1, better: 'lower' },
-    { key: 'missing', label: 'missing msgs', digits: 0 },
+    COLUMNS.missing,
   ],
   async run(context) {
     const { target, pool, options, log } = context;

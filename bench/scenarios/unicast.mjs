@@ -5,18 +5,19 @@
  * delivery and the end-to-end latency under that load.
  */
 import { cpuPerMillion, drained, latencyMs, measured } from '../lib/measure.mjs';
+import { COLUMNS } from '../lib/report.mjs';
 
 export default {
   name: 'unicast',
   summary: 'N connections on N channels, batch_events at max rate: delivered msgs/s, CPU per delivery, latency',
   defaults: { connections: 1000, batch: 10, duration: 10, payload: 100, publishers: 4, outstanding: 2000 },
   metrics: [
-    { key: 'perSecond', label: 'delivered msgs/s', digits: 0, better: 'higher' },
+    COLUMNS.delivered,
     { key: 'apiPerSecond', label: 'API requests/s', digits: 0, better: 'higher' },
-    { key: 'cpuPerMillion', label: 'server CPU s / M msgs', digits: 2, better: 'lower' },
-    { key: 'p50', label: 'p50 ms', digits: 2, better: 'lower' },
-    { key: 'p99', label: 'p99 ms', digits: 2, better: 'lower' },
-    { key: 'missing', label: 'missing msgs', digits: 0 },
+    COLUMNS.cpuPerMillion,
+    COLUMNS.p50,
+    COLUMNS.p99,
+    COLUMNS.missing,
   ],
   async run({ target, pool, options, log }) {
     const n = options.connections;

@@ -5,18 +5,19 @@
  * end-to-end latency and server CPU per delivery.
  */
 import { cpuPerMillion, drained, latencyMs, measured } from '../lib/measure.mjs';
+import { COLUMNS } from '../lib/report.mjs';
 
 export default {
   name: 'whisper',
   summary: 'client events on presence channels (groups of G): delivered msgs/s, latency, CPU per delivery',
   defaults: { connections: 1000, group: 10, rate: 2, duration: 10, payload: 100 },
   metrics: [
-    { key: 'perSecond', label: 'delivered msgs/s', digits: 0, better: 'higher' },
-    { key: 'cpuPerMillion', label: 'server CPU s / M msgs', digits: 2, better: 'lower' },
-    { key: 'p50', label: 'p50 ms', digits: 2, better: 'lower' },
-    { key: 'p99', label: 'p99 ms', digits: 2, better: 'lower' },
+    COLUMNS.delivered,
+    COLUMNS.cpuPerMillion,
+    COLUMNS.p50,
+    COLUMNS.p99,
     { key: 'max', label: 'max ms', digits: 1, better: 'lower' },
-    { key: 'missing', label: 'missing msgs', digits: 0 },
+    COLUMNS.missing,
   ],
   async run({ target, pool, options, log }) {
     const n = Math.floor(options.connections / options.group) * options.group;
