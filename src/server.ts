@@ -67,6 +67,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     prepare: (text) => transport.prepare(text),
     observer: createObserver(logger, config.debug, options.hooks),
     maxBufferedBytes: config.server.maxBufferedBytes,
+    maxConnectionsPerIpPerSecond: config.server.maxConnectionsPerIpPerSecond,
+    trustedProxies: config.server.trustedProxies,
   });
   cluster.attach(protocol);
   if (cluster instanceof RedisCluster) await cluster.start();

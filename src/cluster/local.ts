@@ -41,9 +41,18 @@ export class LocalCluster implements Cluster {
 
   connectionsChanged(): void {}
 
-  async presenceJoined(appId: string, channel: string, member: PresenceMember, socketId: string): Promise<readonly PresenceMember[]> {
+  async presenceJoined(
+    appId: string,
+    channel: string,
+    member: PresenceMember,
+    socketId: string,
+    maxMembers: number,
+  ): Promise<readonly PresenceMember[] | undefined> {
+    // The joining user is already among this server's members (the protocol added it first).
+    const members = this.members(appId, channel);
+    if (members.length > maxMembers) return undefined;
     this.publish({ appId, channel, frame: memberAddedFrame(channel, member), exceptSocketId: socketId });
-    return this.members(appId, channel);
+    return members;
   }
 
   async presenceLeft(appId: string, channel: string, member: PresenceMember): Promise<void> {

@@ -160,14 +160,22 @@ end
 return 1
 `;
 
-/** ARGV: ns, node, app, channel, user, member JSON, member_added frame, socket id to skip. Returns {added, member JSONs}. */
+/**
+ * ARGV: ns, node, app, channel, user, member JSON, member_added frame, socket id to skip, max distinct users.
+ * Returns {added, member JSONs}, or {-1, {}} when a new user would take the channel past the maximum.
+ */
 export const PRESENCE_JOIN = `${COMMON}
 local node, app, channel, user, memberJson, frame, except = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
+local maxMembers = tonumber(ARGV[9])
+local membersKey = appKey(app, 'members:' .. channel)
+if redis.call('HEXISTS', membersKey, user) == 0 and redis.call('HLEN', membersKey) >= maxMembers then
+  return { -1, {} }
+end
 local added = 0
 if redis.call('HSETNX', nodeKey(node, 'users'), app .. SEP .. channel .. SEP .. user, memberJson) == 1 then
   added = memberJoin(app, channel, user, memberJson, frame, except)
 end
-return { added, redis.call('HVALS', appKey(app, 'members:' .. channel)) }
+return { added, redis.call('HVALS', membersKey) }
 `;
 
 /** ARGV: ns, node, app, channel, user, member_removed frame. Returns 1 when the user left the channel cluster-wide. */

@@ -262,10 +262,16 @@ export class RedisCluster implements Cluster {
     this.pendingConnectionCounts.clear();
   }
 
-  async presenceJoined(appId: string, channel: string, member: PresenceMember, socketId: string): Promise<readonly PresenceMember[]> {
+  async presenceJoined(
+    appId: string,
+    channel: string,
+    member: PresenceMember,
+    socketId: string,
+    maxMembers: number,
+  ): Promise<readonly PresenceMember[] | undefined> {
     if (this.healthy) {
       try {
-        const [, members] = await this.run<[number, string[]]>(
+        const [added, members] = await this.run<[number, string[]]>(
           'reverbPresenceJoin',
           this.nodeId,
           appId,
@@ -274,14 +280,16 @@ export class RedisCluster implements Cluster {
           JSON.stringify(member),
           memberAddedFrame(channel, member),
           socketId,
+          maxMembers,
         );
+        if (added === -1) return undefined;
         return members.map((json) => JSON.parse(json) as PresenceMember);
       } catch {
         this.dirty = true;
       }
     }
     this.dirty = true;
-    return this.local.presenceJoined(appId, channel, member, socketId);
+    return this.local.presenceJoined(appId, channel, member, socketId, maxMembers);
   }
 
   async presenceLeft(appId: string, channel: string, member: PresenceMember): Promise<void> {

@@ -50,9 +50,17 @@ export interface Cluster {
    * A user's first connection on this server joined a presence channel.
    * Publishes `member_added` (to everyone but `socketId`) when the user is new
    * to the channel cluster-wide, atomically with the membership change, and
-   * resolves to the member list for `subscription_succeeded`.
+   * resolves to the member list for `subscription_succeeded` — or to
+   * undefined, changing nothing, when a new user would take the channel past
+   * `maxMembers` distinct users.
    */
-  presenceJoined(appId: string, channel: string, member: PresenceMember, socketId: string): Promise<readonly PresenceMember[]>;
+  presenceJoined(
+    appId: string,
+    channel: string,
+    member: PresenceMember,
+    socketId: string,
+    maxMembers: number,
+  ): Promise<readonly PresenceMember[] | undefined>;
   /** A user's last connection on this server left; publishes `member_removed` when the user left the channel cluster-wide. */
   presenceLeft(appId: string, channel: string, member: PresenceMember): Promise<void>;
   /** Distinct members of a presence channel, in join order. */

@@ -39,6 +39,8 @@ export function reverbDefaults(vars: Env): RawConfig {
         http_headers_timeout: env(vars, 'REVERB_HTTP_HEADERS_TIMEOUT', 10),
         http_request_timeout: env(vars, 'REVERB_HTTP_REQUEST_TIMEOUT', 15),
         transport: env(vars, 'REVERB_TRANSPORT', 'auto'),
+        max_connections_per_ip_per_second: env(vars, 'REVERB_MAX_CONNECTIONS_PER_IP_PER_SECOND', null),
+        trusted_proxies: env(vars, 'REVERB_TRUSTED_PROXIES', ''),
       },
     },
     apps: {
@@ -72,6 +74,10 @@ function defaultApp(vars: Env): RawConfig {
     },
     pong_timeout: env(vars, 'REVERB_APP_PONG_TIMEOUT', 30),
     cache_ttl: env(vars, 'REVERB_APP_CACHE_TTL', 1800),
+    max_channels_per_connection: env(vars, 'REVERB_APP_MAX_CHANNELS_PER_CONNECTION', 100),
+    max_presence_members_per_channel: env(vars, 'REVERB_APP_MAX_PRESENCE_MEMBERS_PER_CHANNEL', 100),
+    max_presence_user_info_size: env(vars, 'REVERB_APP_MAX_PRESENCE_USER_INFO_SIZE', 1024),
+    max_messages_per_second: env(vars, 'REVERB_APP_MAX_MESSAGES_PER_SECOND', 200),
   };
 }
 

@@ -71,6 +71,11 @@ const appSchema = z.object({
     .nullish(),
   // Fractional seconds are allowed, as for ping_interval (short TTLs in tests, sub-second caches).
   cache_ttl: numeric({ positive: true }).default(1800),
+  // Hardening ceilings (docs/security.md): Pusher's values where Pusher has them.
+  max_channels_per_connection: numeric({ min: 1, integer: true }).default(100),
+  max_presence_members_per_channel: numeric({ min: 1, integer: true }).default(100),
+  max_presence_user_info_size: numeric({ min: 1, integer: true }).default(1024),
+  max_messages_per_second: numeric({ min: 1, integer: true }).default(200),
 });
 
 const serverSchema = z.object({
@@ -85,6 +90,14 @@ const serverSchema = z.object({
   http_headers_timeout: numeric({ min: 0.1 }).default(10),
   http_request_timeout: numeric({ min: 0.1 }).default(15),
   transport: z.enum(['auto', 'uws', 'ws'], { error: 'expected one of auto, uws, ws' }).default('auto'),
+  max_connections_per_ip_per_second: z.preprocess(
+    (value) => (value === '' || value === undefined || value === 0 || value === '0' ? null : value),
+    numeric({ min: 1, integer: true }).nullable(),
+  ),
+  trusted_proxies: z.preprocess(
+    (value) => (typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value ?? []),
+    z.array(z.string(), { error: 'expected a list of proxy addresses such as ["127.0.0.1"] or ["*"]' }),
+  ),
   options: z
     .object({
       // PHP's empty array `[]` is how Reverb's published config writes "no TLS options".
@@ -167,6 +180,10 @@ function toApp(raw: unknown, index: number): AppConfig {
       terminateOnLimit: limits?.terminate_on_limit ?? false,
     },
     cacheTtl: app.cache_ttl,
+    maxChannelsPerConnection: app.max_channels_per_connection,
+    maxPresenceMembersPerChannel: app.max_presence_members_per_channel,
+    maxPresenceUserInfoSize: app.max_presence_user_info_size,
+    maxMessagesPerSecond: app.max_messages_per_second,
   };
 }
 
@@ -222,6 +239,8 @@ function toServer(raw: RawConfig, baseDir: string): ServerConfig {
     httpHeadersTimeout: server.http_headers_timeout,
     httpRequestTimeout: server.http_request_timeout,
     transport: server.transport,
+    maxConnectionsPerIpPerSecond: server.max_connections_per_ip_per_second,
+    trustedProxies: server.trusted_proxies,
     scaling: {
       enabled: scaling.enabled,
       channel: scaling.channel,

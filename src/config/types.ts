@@ -28,6 +28,14 @@ export interface AppConfig {
   readonly rateLimiting: RateLimiting;
   /** How long a cache channel keeps its last event. */
   readonly cacheTtl: number;
+  /** Channels one connection may be subscribed to at once. */
+  readonly maxChannelsPerConnection: number;
+  /** Distinct users a presence channel may hold, cluster-wide (Pusher: 100). */
+  readonly maxPresenceMembersPerChannel: number;
+  /** Bytes of a presence member's `user_info` as JSON (Pusher: 1 KB). */
+  readonly maxPresenceUserInfoSize: number;
+  /** Inbound WebSocket messages of any kind one connection may send per second. */
+  readonly maxMessagesPerSecond: number;
 }
 
 export interface TlsConfig {
@@ -78,6 +86,10 @@ export interface ServerConfig {
   readonly httpRequestTimeout: number;
   /** WebSocket library: `auto` = uWebSockets.js when it loads natively, else ws. */
   readonly transport: TransportChoice;
+  /** New WebSocket connections one client address may open per second; null = unlimited. */
+  readonly maxConnectionsPerIpPerSecond: number | null;
+  /** Proxy addresses whose `X-Forwarded-For` names the client (`*` = any). */
+  readonly trustedProxies: readonly string[];
 }
 
 export interface Config {

@@ -10,7 +10,8 @@ export async function listChannels(context: ApiContext): Promise<ApiResponse> {
   const prefix = context.params.get('filter_by_prefix') ?? '';
   const info = infoAttributes(context.params.get('info'));
   const occupied = await context.server.cluster.occupiedChannels(context.app.id);
-  const channels: Record<string, Record<string, number>> = {};
+  // No prototype: a channel may be called `__proto__`.
+  const channels: Record<string, Record<string, number>> = Object.create(null);
   for (const [name, counts] of occupied) {
     if (name.startsWith(prefix)) channels[name] = channelAttributes(name, counts, info);
   }

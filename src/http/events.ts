@@ -29,7 +29,7 @@ export async function triggerEvent(context: ApiContext): Promise<ApiResponse> {
 
   for (const channel of channels) context.server.publishEvent(context.app, channel, name, data, socketId);
   if (info.size === 0) return json({});
-  const result: Record<string, Record<string, number>> = {};
+  const result: Record<string, Record<string, number>> = Object.create(null);
   for (const channel of channels) result[channel] = await infoFor(context, channel, info);
   return json({ channels: result });
 }

@@ -79,6 +79,10 @@ export default {
       http_request_timeout: env('REVERB_HTTP_REQUEST_TIMEOUT', 15),
       // WebSocket library: auto (uWebSockets.js when it loads natively, else ws), uws or ws.
       transport: env('REVERB_TRANSPORT', 'auto'),
+      // New WebSocket connections one address may open per second; null = unlimited.
+      max_connections_per_ip_per_second: env('REVERB_MAX_CONNECTIONS_PER_IP_PER_SECOND'),
+      // Proxies whose X-Forwarded-For names the client address, e.g. ['127.0.0.1'].
+      trusted_proxies: env('REVERB_TRUSTED_PROXIES', ''),
     },
   },
 
@@ -119,6 +123,13 @@ export default {
         },
         // Seconds a cache-* channel keeps its last event.
         cache_ttl: env('REVERB_APP_CACHE_TTL', 1800),
+        // Ceilings that keep one client from exhausting the server (docs/security.md).
+        max_channels_per_connection: env('REVERB_APP_MAX_CHANNELS_PER_CONNECTION', 100),
+        max_presence_members_per_channel: env('REVERB_APP_MAX_PRESENCE_MEMBERS_PER_CHANNEL', 100),
+        // Bytes of a presence member's user_info as JSON.
+        max_presence_user_info_size: env('REVERB_APP_MAX_PRESENCE_USER_INFO_SIZE', 1024),
+        // Inbound messages of any kind per connection per second.
+        max_messages_per_second: env('REVERB_APP_MAX_MESSAGES_PER_SECOND', 200),
       },
     ],
   },

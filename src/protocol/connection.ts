@@ -9,7 +9,7 @@ import type { Channel } from './channels/channel.js';
 import type { PusherError } from './wire.js';
 import { ERRORS, errorFrame } from './wire.js';
 import { unsubscribeAll } from './subscriptions.js';
-import { handleMessage } from './events.js';
+import { handleMessage, withinMessageRate } from './events.js';
 
 export interface SignedInUser {
   readonly id: string;
@@ -18,6 +18,9 @@ export interface SignedInUser {
 }
 
 type Task = () => void | Promise<void>;
+
+/** Inbound messages one connection may have waiting behind a cluster call (a full subscribe burst fits). */
+const MAX_PENDING_TASKS = 256;
 
 export class Connection implements SocketHandler {
   readonly channels = new Map<string, Channel>();
@@ -33,6 +36,9 @@ export class Connection implements SocketHandler {
   /** Fixed-window rate limiter state (Reverb's `rate_limiting`). */
   windowStart = 0;
   windowCount = 0;
+  /** Inbound messages of any kind in the current second (`max_messages_per_second`). */
+  messageWindowStart = 0;
+  messageCount = 0;
 
   /** Tasks waiting behind one that awaits the cluster (created on first need: most connections never wait). */
   private queue: Task[] | undefined;
@@ -52,11 +58,18 @@ export class Connection implements SocketHandler {
     handleMessage(this, text);
   }
 
-  /** SocketHandler: a ping or pong control frame counts as activity. */
+  /**
+   * SocketHandler: a ping or pong control frame counts as activity. The
+   * WebSocket library answers pings itself, so they count against the message
+   * rate and their pongs against the output bound like any reply.
+   */
   control(isPing: boolean): void {
-    this.lastSeen = this.app.server.now();
+    const now = this.app.server.now();
+    this.lastSeen = now;
     this.pingedAt = 0;
-    if (isPing) this.usesControlFrames = true;
+    if (!isPing || this.closed) return;
+    this.usesControlFrames = true;
+    if (withinMessageRate(this, now)) this.checkBacklog();
   }
 
   /** SocketHandler: the socket is gone. */
@@ -68,21 +81,29 @@ export class Connection implements SocketHandler {
     if (this.closed) return;
     this.socket.send(text);
     this.app.server.observer.frameSent(this, text);
+    this.checkBacklog();
   }
 
   /** Broadcast fast path: the same prepared bytes for every recipient. */
   deliver(frame: PreparedFrame): void {
     if (this.closed) return;
     this.socket.sendPrepared(frame);
-    if (this.socket.bufferedAmount > this.app.server.maxBufferedBytes) {
-      this.app.server.observer.slowConsumer(this);
-      this.error(ERRORS.slowConsumer, true);
-      // A client that does not read can hold its socket until the transport's
-      // close timeout (30 s with ws): leave every channel now, so it stops
-      // counting as a subscriber or presence member. Deferred so that the
-      // broadcast iterating the channel's subscribers finishes first.
-      queueMicrotask(() => this.run(() => unsubscribeAll(this)));
-    }
+    this.checkBacklog();
+  }
+
+  /**
+   * Every byte queued for this client counts against `max_buffered_output`,
+   * whatever wrote it (broadcasts, replies, errors, the library's pongs): a
+   * client that does not read as fast as it is written to is closed with 4100.
+   */
+  private checkBacklog(): void {
+    if (this.socket.bufferedAmount <= this.app.server.maxBufferedBytes) return;
+    this.app.server.observer.slowConsumer(this);
+    const { code, message } = ERRORS.slowConsumer;
+    // Closed first, so that the error frame below cannot bring us back here.
+    this.closed = true;
+    this.socket.send(errorFrame(ERRORS.slowConsumer));
+    this.shutDown(code, message);
   }
 
   /** Sends a `pusher:error` frame; with `close`, closes with the same code so clients react to it. */
@@ -94,13 +115,27 @@ export class Connection implements SocketHandler {
   close(code: number, reason = ''): void {
     if (this.closed) return;
     this.closed = true;
+    this.shutDown(code, reason);
+  }
+
+  /**
+   * Closes the socket and leaves every channel now rather than when the
+   * transport reports the close (a peer that never answers the close
+   * handshake must not stay a subscriber or presence member meanwhile).
+   * Deferred so that a broadcast iterating a channel's subscribers finishes first.
+   */
+  private shutDown(code: number, reason: string): void {
     this.socket.close(code, reason);
+    queueMicrotask(() => this.run(() => unsubscribeAll(this)));
   }
 
   /** Runs inbound work in arrival order; synchronous tasks run at once when idle. */
   run(task: Task): void {
-    if (this.busy) (this.queue ??= []).push(task);
-    else this.execute(task);
+    if (!this.busy) return this.execute(task);
+    const queue = (this.queue ??= []);
+    // Work piles up only while the cluster is slow; a client that keeps sending meanwhile is cut off.
+    if (queue.length >= MAX_PENDING_TASKS && !this.closed) this.error(ERRORS.messageFlood, true);
+    queue.push(task);
   }
 
   private execute(task: Task): void {

@@ -12,6 +12,7 @@ import { Connection } from './connection.js';
 import { unsubscribeAll } from './events.js';
 import type { ProtocolObserver } from './observer.js';
 import { isOriginAllowed } from './origins.js';
+import { ConnectionRateLimiter, clientAddress } from './client-address.js';
 import { channelKind } from './channels/names.js';
 import { ERRORS, PING_FRAME, connectionEstablishedFrame, encodeFrame, errorFrame, type PusherError } from './wire.js';
 
@@ -21,6 +22,10 @@ export interface PusherServerOptions {
   readonly prepare: (text: string) => PreparedFrame;
   readonly observer: ProtocolObserver;
   readonly maxBufferedBytes: number;
+  /** New connections per client address per second; null = unlimited. */
+  readonly maxConnectionsPerIpPerSecond?: number | null;
+  /** Proxies whose `X-Forwarded-For` names the client. */
+  readonly trustedProxies?: readonly string[];
   readonly now?: () => number;
 }
 
@@ -35,8 +40,13 @@ export class PusherServer {
   readonly prepare: (text: string) => PreparedFrame;
   readonly now: () => number;
   private accepting = true;
+  private readonly connectionRate: ConnectionRateLimiter | undefined;
+  private readonly trustedProxies: readonly string[];
 
   constructor(options: PusherServerOptions) {
+    const perIp = options.maxConnectionsPerIpPerSecond;
+    this.connectionRate = perIp ? new ConnectionRateLimiter(perIp) : undefined;
+    this.trustedProxies = options.trustedProxies ?? [];
     this.cluster = options.cluster;
     this.observer = options.observer;
     this.maxBufferedBytes = options.maxBufferedBytes;
@@ -81,6 +91,9 @@ export class PusherServer {
   }
 
   private refusal(app: AppRuntime | undefined, request: UpgradeRequest): PusherError | undefined {
+    if (this.connectionRate && !this.connectionRate.allow(clientAddress(request, this.trustedProxies), this.now())) {
+      return ERRORS.tooManyConnections;
+    }
     if (!app) return ERRORS.appNotFound;
     if (!this.accepting) return ERRORS.shuttingDown;
     if (!isOriginAllowed(app.config.allowedOrigins, request.origin)) return ERRORS.originNotAllowed;

@@ -8,7 +8,7 @@ import type { Channel } from './channels/channel.js';
 import { SERVER_TO_USER_PREFIX, channelKind, channelNameProblem } from './channels/names.js';
 import { memberFrom, parseMember, presenceData } from './presence.js';
 import { channelStringToSign, verifyAuth } from './signatures.js';
-import { ERRORS, cacheMissFrame, encodeFrame } from './wire.js';
+import { ERRORS, cacheMissFrame, encodeFrame, subscriptionErrorFrame } from './wire.js';
 
 const SUBSCRIBED = 'pusher_internal:subscription_succeeded';
 
@@ -75,10 +75,18 @@ export function subscribe(connection: Connection, data: unknown): void | Promise
     if (!member) {
       return connection.error({ code: 4200, message: 'Presence channel_data must be a JSON object with a user_id' });
     }
+    const limit = app.config.maxPresenceUserInfoSize;
+    if (member.userInfo !== undefined && Buffer.byteLength(JSON.stringify(member.userInfo)) > limit) {
+      return limitReached(connection, name, 4301, `The presence user_info is larger than ${limit} bytes.`);
+    }
   }
 
   const existing = connection.channels.get(name);
   if (existing) return resendSucceeded(connection, existing);
+  const maxChannels = app.config.maxChannelsPerConnection;
+  if (connection.channels.size >= maxChannels) {
+    return limitReached(connection, name, 4100, `A connection may be subscribed to at most ${maxChannels} channels.`);
+  }
 
   const channel = app.channel(name);
   connection.channels.set(name, channel);
@@ -119,9 +127,15 @@ async function resendSucceeded(connection: Connection, channel: Channel): Promis
 async function joinPresence(connection: Connection, channel: Channel, member: PresenceMember, firstLocal: boolean): Promise<void> {
   const app = connection.app;
   const cluster = app.server.cluster;
+  const maxMembers = app.config.maxPresenceMembersPerChannel;
   const members = firstLocal
-    ? await cluster.presenceJoined(app.id, channel.name, member, connection.socketId)
+    ? await cluster.presenceJoined(app.id, channel.name, member, connection.socketId, maxMembers)
     : await cluster.presenceMembers(app.id, channel.name);
+  if (!members) {
+    // The join never happened cluster-wide: undo it here without a member_removed.
+    detach(connection, channel);
+    return limitReached(connection, channel.name, 4100, `The presence channel already has ${maxMembers} members.`);
+  }
   connection.send(encodeFrame(SUBSCRIBED, presenceData(members), channel.name));
   if (channel.kind.isCache) await replayCache(connection, channel.name);
 }
@@ -141,14 +155,25 @@ export function unsubscribe(connection: Connection, data: unknown): void | Promi
   return leave(connection, channel);
 }
 
-function leave(connection: Connection, channel: Channel): void | Promise<void> {
+/** A subscription refused by a limit: the client learns why and which channel (status as soketi's). */
+function limitReached(connection: Connection, channel: string, status: number, message: string): void {
+  connection.send(subscriptionErrorFrame(channel, 'LimitReached', message, status));
+}
+
+/** Takes the connection out of the channel here; returns the member when that was the user's last connection here. */
+function detach(connection: Connection, channel: Channel): PresenceMember | undefined {
   const app = connection.app;
   connection.channels.delete(channel.name);
   const lastLocal = channel.remove(connection);
   app.releaseIfEmpty(channel);
   app.server.cluster.unsubscribed(app.id, channel.name, channel.isEmpty);
   app.server.observer.unsubscribed(connection, channel.name);
-  if (lastLocal) return app.server.cluster.presenceLeft(app.id, channel.name, lastLocal);
+  return lastLocal;
+}
+
+function leave(connection: Connection, channel: Channel): void | Promise<void> {
+  const lastLocal = detach(connection, channel);
+  if (lastLocal) return connection.app.server.cluster.presenceLeft(connection.app.id, channel.name, lastLocal);
 }
 
 /** On disconnect: leave every channel (member_removed, counts) so no state leaks. */

@@ -13,6 +13,8 @@ export const ERRORS = {
   notMember: { code: 4009, message: 'The client is not a member of the specified channel.' },
   terminated: { code: 4009, message: 'You got disconnected by the app.' },
   slowConsumer: { code: 4100, message: 'Over capacity: the client is not reading fast enough' },
+  messageFlood: { code: 4100, message: 'Over capacity: the client sends messages too fast' },
+  tooManyConnections: { code: 4100, message: 'Over capacity: too many new connections from this address' },
   invalidMessage: { code: 4200, message: 'Invalid message format' },
   shuttingDown: { code: 4200, message: 'Server is shutting down, please reconnect' },
   pongTimeout: { code: 4201, message: 'Pong reply not received in time' },
@@ -47,6 +49,14 @@ export function connectionEstablishedFrame(socketId: string, activityTimeout: nu
 export const PONG_FRAME = '{"event":"pusher:pong"}';
 export const PING_FRAME = '{"event":"pusher:ping"}';
 
+/**
+ * A refused subscription in soketi's shape: pusher-js hands it to the
+ * channel's `pusher:subscription_error` listeners (Echo's `.error()`).
+ */
+export function subscriptionErrorFrame(channel: string, type: string, error: string, status: number): string {
+  return encodeFrame('pusher:subscription_error', JSON.stringify({ type, error, status }), channel);
+}
+
 export function cacheMissFrame(channel: string): string {
   return encodeFrame('pusher:cache_miss', undefined, channel);
 }
@@ -70,10 +80,38 @@ export interface InboundMessage {
 export class InvalidMessage extends Error {}
 
 /**
+ * Deepest JSON nesting accepted from a client. Real payloads are a few levels
+ * deep; thousands of levels in a 10 KB frame cost milliseconds to parse and
+ * overflow the stack when re-encoded, so they are refused before parsing.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/** True when the JSON text nests objects/arrays deeper than `max` (one pass, strings skipped). */
+export function nestedTooDeeply(text: string, max = MAX_JSON_DEPTH): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c /* \ */) i++;
+      else if (c === 0x22 /* " */) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+      if (++depth > max) return true;
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
+      depth--;
+    }
+  }
+  return false;
+}
+
+/**
  * Parses one text frame. Throws InvalidMessage for anything that is not a JSON
- * object with a non-empty string `event`.
+ * object with a non-empty string `event`, or that nests deeper than MAX_JSON_DEPTH.
  */
 export function parseInbound(text: string): InboundMessage {
+  if (nestedTooDeeply(text)) throw new InvalidMessage('nested too deeply');
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -96,6 +134,7 @@ function decodeData(data: unknown): unknown {
   const first = data.charCodeAt(0);
   // Only strings that look like JSON objects/arrays are decoded; plain strings stay strings.
   if (first !== 0x7b /* { */ && first !== 0x5b /* [ */) return data;
+  if (nestedTooDeeply(data)) return data;
   try {
     return JSON.parse(data);
   } catch {

@@ -5,6 +5,9 @@
  */
 import type { HttpHandler } from '../http/types.js';
 
+/** How long a closing peer gets to read what is queued and answer the close frame. */
+export const CLOSE_GRACE_MS = 2000;
+
 /** A frame encoded once for a broadcast and written as-is to every recipient. */
 export interface PreparedFrame {
   /** The payload text (for transports that frame per send, and for debug logs). */
@@ -20,7 +23,11 @@ export interface TransportSocket {
   sendPrepared(frame: PreparedFrame): void;
   /** Sends a WebSocket ping control frame. */
   ping(): void;
-  /** Closes with a close frame; the handler's `disconnected` callback follows. */
+  /**
+   * Closes with a close frame; the handler's `disconnected` callback follows.
+   * A peer that has not completed the close after CLOSE_GRACE_MS (it does not
+   * read, or is gone) is cut off, so its buffers are released.
+   */
   close(code: number, reason?: string): void;
   /** Bytes accepted for sending but not yet handed to the kernel. */
   readonly bufferedAmount: number;
@@ -32,6 +39,8 @@ export interface UpgradeRequest {
   readonly appKey: string;
   readonly origin: string | undefined;
   readonly remoteAddress: string;
+  /** The `X-Forwarded-For` header, trusted only when the peer is a configured proxy. */
+  readonly forwardedFor: string | undefined;
 }
 
 /** Per-connection callbacks the protocol registers when a socket opens. */

@@ -140,6 +140,7 @@ export class UwsTransport implements Transport {
             appKey,
             origin: req.getHeader('origin') || undefined,
             remoteAddress: formatAddress(new Uint8Array(res.getRemoteAddress())),
+            forwardedFor: req.getHeader('x-forwarded-for') || undefined,
           },
         };
         res.writeStatus('101 Switching Protocols').writeHeader('X-Powered-By', 'Laravel Reverb');

@@ -8,7 +8,7 @@ import { STATUS_CODES, createServer as createHttpServer, type IncomingMessage, t
 import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
-import type { PreparedFrame, SocketHandler, Transport, TransportCallbacks, TransportOptions, TransportSocket } from './types.js';
+import { CLOSE_GRACE_MS, type PreparedFrame, type SocketHandler, type Transport, type TransportCallbacks, type TransportOptions, type TransportSocket } from './types.js';
 import { readBody } from './http-body.js';
 import { answer, answerHeaders, InFlight } from './http-exchange.js';
 import { matchSocketPath } from './paths.js';
@@ -108,6 +108,8 @@ class WsSocket implements TransportSocket, BatchedSocket {
     if (this.ws.readyState !== WebSocket.OPEN && this.ws.readyState !== WebSocket.CONNECTING) return;
     this.flush();
     this.ws.close(code, reason);
+    // ws itself waits 30 s for the peer's close frame.
+    setTimeout(terminate, CLOSE_GRACE_MS, this.ws).unref();
   }
 
   get bufferedAmount(): number {
@@ -136,6 +138,9 @@ function onPong(this: WebSocket): void {
 }
 function onClose(this: WebSocket, code: number): void {
   handlerOf(this).disconnected(code);
+}
+function terminate(ws: WebSocket): void {
+  if (ws.readyState !== WebSocket.CLOSED) ws.terminate();
 }
 /** Protocol violations (oversized, bad UTF-8, unmasked frames): ws closes with the RFC code. */
 function onError(): void {}
@@ -187,7 +192,9 @@ export class WsTransport implements Transport {
         return;
       }
       const remoteAddress = request.socket.remoteAddress ?? '';
-      const upgrade = { appKey, origin: request.headers.origin, remoteAddress };
+      const forwarded = request.headers['x-forwarded-for'];
+      const forwardedFor = Array.isArray(forwarded) ? forwarded.join(', ') : forwarded;
+      const upgrade = { appKey, origin: request.headers.origin, remoteAddress, forwardedFor };
       wss.handleUpgrade(request, socket, head, (ws) => attach(ws, callbacks.open(new WsSocket(ws, remoteAddress), upgrade)));
     });
     server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {

@@ -10,7 +10,14 @@ import { RawClient } from '../helpers/ws-client.js';
 
 const { key, secret } = DEFAULT_APP;
 const TINY_APP: TestApp = { ...DEFAULT_APP, app_id: 'tiny', key: 'tiny-key', secret: 'tiny-secret', max_message_size: 100 };
-const LARGE_APP: TestApp = { ...DEFAULT_APP, app_id: 'large', key: 'large-key', secret: 'large-secret', max_message_size: 1_000_000 };
+const LARGE_APP: TestApp = {
+  ...DEFAULT_APP,
+  app_id: 'large',
+  key: 'large-key',
+  secret: 'large-secret',
+  max_message_size: 1_000_000,
+  max_presence_user_info_size: 100_000,
+};
 
 /** `{"event":"pusher:ping","data":{"pad":"xxx…"}}` padded to exactly `bytes` bytes. */
 function pingOfSize(bytes: number): string {
