@@ -6,6 +6,7 @@ import type { Connection } from '../protocol/connection.js';
 import type { ProtocolObserver } from '../protocol/observer.js';
 import type { ConnectionInfo, ServerHooks } from './hooks.js';
 import type { Logger } from './logger.js';
+import { LogLimiter } from './log-limiter.js';
 
 function info(connection: Connection): ConnectionInfo {
   return { appId: connection.app.id, socketId: connection.socketId, remoteAddress: connection.socket.remoteAddress };
@@ -20,7 +21,13 @@ function guard(logger: Logger, name: string, call: () => void): void {
   }
 }
 
+/** Only present when lines were left out, so ordinary log lines stay as they were. */
+function suppressedField(suppressed: number): { suppressed?: number } {
+  return suppressed > 0 ? { suppressed } : {};
+}
+
 export function createObserver(logger: Logger, debug: boolean, hooks: ServerHooks = {}): ProtocolObserver {
+  const limiter = new LogLimiter();
   return {
     connectionOpened(connection) {
       if (debug) logger.debug({ socketId: connection.socketId, app: connection.app.id, remote: connection.socket.remoteAddress }, 'Connection Established');
@@ -55,10 +62,15 @@ export function createObserver(logger: Logger, debug: boolean, hooks: ServerHook
       if (debug) logger.debug({ socketId: connection.socketId }, 'Connection Pinged');
     },
     slowConsumer(connection) {
-      logger.warn({ socketId: connection.socketId, buffered: connection.socket.bufferedAmount }, 'Closing slow consumer (4100)');
+      const buffered = connection.socket.bufferedAmount;
+      limiter.log('slowConsumer', (suppressed) =>
+        logger.warn({ socketId: connection.socketId, buffered, ...suppressedField(suppressed) }, 'Closing slow consumer (4100)'),
+      );
     },
     handlerFailed(connection, error) {
-      logger.error({ socketId: connection.socketId, err: error }, 'Message handling failed');
+      limiter.log('handlerFailed', (suppressed) =>
+        logger.error({ socketId: connection.socketId, err: error, ...suppressedField(suppressed) }, 'Message handling failed'),
+      );
     },
   };
 }

@@ -1,6 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { InvalidMessage, clientEventFrame, connectionEstablishedFrame, encodeFrame, errorFrame, parseInbound } from '../../src/protocol/wire.js';
+import {
+  InvalidMessage,
+  MAX_JSON_DEPTH,
+  clientEventFrame,
+  connectionEstablishedFrame,
+  encodeFrame,
+  errorFrame,
+  nestedTooDeeply,
+  parseInbound,
+  subscriptionErrorFrame,
+} from '../../src/protocol/wire.js';
 
 describe('wire format', () => {
   it('encodes connection_established with a JSON-string data in Reverb key order', () => {
@@ -36,5 +46,24 @@ describe('wire format', () => {
     for (const text of ['Hi', '[]', 'null', '{"event":[]}', '{"event":""}', '{}', '1']) {
       assert.throws(() => parseInbound(text), InvalidMessage, text);
     }
+  });
+
+  it('measures nesting outside strings only, and refuses frames nested too deeply before parsing', () => {
+    const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
+    assert.equal(nestedTooDeeply(nested(MAX_JSON_DEPTH)), false);
+    assert.equal(nestedTooDeeply(nested(MAX_JSON_DEPTH + 1)), true);
+    assert.equal(nestedTooDeeply(JSON.stringify({ s: '[[[[\\"[[[[' })), false);
+    assert.equal(nestedTooDeeply(JSON.stringify({ s: '"\\' }) + nested(3)), false);
+    const deep = `{"event":"client-x","channel":"private-a","data":${nested(5000)}}`;
+    assert.throws(() => parseInbound(deep), InvalidMessage);
+    // A deep payload sent as a JSON string stays a string (relayed as sent, never re-encoded deeply).
+    assert.equal(parseInbound(JSON.stringify({ event: 'client-x', data: nested(5000) })).data, nested(5000));
+  });
+
+  it("encodes subscription errors in soketi's shape with the channel", () => {
+    assert.equal(
+      subscriptionErrorFrame('presence-a', 'LimitReached', 'full', 4100),
+      '{"event":"pusher:subscription_error","data":"{\\"type\\":\\"LimitReached\\",\\"error\\":\\"full\\",\\"status\\":4100}","channel":"presence-a"}',
+    );
   });
 });
