@@ -1,0 +1,121 @@
+/**
+ * Turns channel and member transitions into webhook deliveries for each app's
+ * targets, with Pusher's timing: `channel_vacated` and `member_removed` wait
+ * VACATE_DELAY_MS and are not sent at all when the channel is occupied again /
+ * the user joins again within it — a page reload produces no vacated/occupied
+ * pair — and the matching occupied/added is then not sent either.
+ */
+import type { Post } from './target-queue.js';
+import { TargetQueue } from './target-queue.js';
+import { targetWants } from './payload.js';
+import type { WebhookApp, WebhookEvent, WebhookTarget } from './types.js';
+
+export const VACATE_DELAY_MS = 3_000;
+
+export interface DispatcherOptions {
+  readonly post: Post;
+  readonly timeoutMs?: number;
+  readonly maxQueuedPerTarget?: number;
+  readonly concurrencyPerTarget?: number;
+  readonly vacateDelayMs?: number;
+  readonly failed?: (app: WebhookApp, target: WebhookTarget, events: number, status: number | undefined) => void;
+  readonly dropped?: (app: WebhookApp, target: WebhookTarget) => void;
+}
+
+export class WebhookDispatcher {
+  private readonly queues = new Map<string, TargetQueue[]>();
+  private readonly apps = new Map<string, WebhookApp>();
+  /** Delayed vacated / member_removed, by app, channel and (for members) user. */
+  private readonly delayed = new Map<string, { timer: NodeJS.Timeout; send: () => void }>();
+  private readonly delayMs: number;
+
+  constructor(
+    apps: readonly WebhookApp[],
+    private readonly options: DispatcherOptions,
+  ) {
+    this.delayMs = options.vacateDelayMs ?? VACATE_DELAY_MS;
+    for (const app of apps) {
+      if (app.webhooks.length === 0) continue;
+      this.apps.set(app.id, app);
+      const queues = app.webhooks.map(
+        (target) =>
+          new TargetQueue(app, target, {
+            post: options.post,
+            timeoutMs: options.timeoutMs ?? 10_000,
+            maxQueued: options.maxQueuedPerTarget ?? 10_000,
+            concurrency: options.concurrencyPerTarget ?? 8,
+            failed: (failedTarget, events, status) => options.failed?.(app, failedTarget, events, status),
+          }),
+      );
+      this.queues.set(app.id, queues);
+    }
+  }
+
+  /** Sends an event to every target of the app that wants it. */
+  emit(appId: string, event: WebhookEvent): void {
+    const queues = this.queues.get(appId);
+    if (!queues) return;
+    for (const queue of queues) {
+      if (targetWants(queue.target, event) && !queue.add(event)) this.options.dropped?.(this.apps.get(appId)!, queue.target);
+    }
+  }
+
+  channelOccupied(appId: string, channel: string): void {
+    if (!this.cancelDelayed(`${appId}\n${channel}`)) this.emit(appId, { name: 'channel_occupied', channel });
+  }
+
+  channelVacated(appId: string, channel: string): void {
+    this.delay(appId, `${appId}\n${channel}`, () => this.emit(appId, { name: 'channel_vacated', channel }));
+  }
+
+  memberAdded(appId: string, channel: string, userId: string): void {
+    if (!this.cancelDelayed(`${appId}\n${channel}\n${userId}`)) this.emit(appId, { name: 'member_added', channel, user_id: userId });
+  }
+
+  memberRemoved(appId: string, channel: string, userId: string): void {
+    this.delay(appId, `${appId}\n${channel}\n${userId}`, () => this.emit(appId, { name: 'member_removed', channel, user_id: userId }));
+  }
+
+  private delay(appId: string, key: string, send: () => void): void {
+    if (!this.queues.has(appId)) return;
+    this.cancelDelayed(key);
+    const timer = setTimeout(() => {
+      this.delayed.delete(key);
+      send();
+    }, this.delayMs);
+    this.delayed.set(key, { timer, send });
+  }
+
+  /** True when a delayed removal was pending (and is now cancelled). */
+  private cancelDelayed(key: string): boolean {
+    const pending = this.delayed.get(key);
+    if (!pending) return false;
+    clearTimeout(pending.timer);
+    this.delayed.delete(key);
+    return true;
+  }
+
+  /** Graceful shutdown: delayed removals are sent now, then waiting deliveries get up to `timeoutMs`. */
+  async close(timeoutMs: number): Promise<void> {
+    const delayed = [...this.delayed.values()];
+    this.delayed.clear();
+    for (const { timer, send } of delayed) {
+      clearTimeout(timer);
+      send();
+    }
+    const queues = [...this.queues.values()].flat();
+    await Promise.all(queues.map((queue) => queue.drain(timeoutMs)));
+  }
+}
+
+/** The production `Post`: fetch with a timeout; any failure to get a response is `undefined`. */
+export const fetchPost: Post = async (url, request, timeoutMs) => {
+  try {
+    const response = await fetch(url, { method: 'POST', headers: request.headers, body: request.body, signal: AbortSignal.timeout(timeoutMs) });
+    // Read the body so the connection goes back to the pool.
+    await response.arrayBuffer().catch(() => undefined);
+    return response.status;
+  } catch {
+    return undefined;
+  }
+};
