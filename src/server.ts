@@ -13,6 +13,7 @@ import type { ServerHooks } from './observability/hooks.js';
 import type { Logger } from './observability/logger.js';
 import { silentLogger } from './observability/logger.js';
 import { createObserver } from './observability/observer.js';
+import { createWebhooks } from './webhooks/create.js';
 
 export interface StartOptions {
   readonly config: Config;
@@ -61,6 +62,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const cluster = config.server.scaling.enabled
     ? new RedisCluster({ scaling: config.server.scaling, logger, nodeTimeout: config.server.scaling.nodeTimeout, onRestart: options.onRestart })
     : new LocalCluster();
+  const webhooks = createWebhooks(config, logger);
   const protocol = new PusherServer({
     apps: config.apps,
     cluster,
@@ -69,6 +71,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     maxBufferedBytes: config.server.maxBufferedBytes,
     maxConnectionsPerIpPerSecond: config.server.maxConnectionsPerIpPerSecond,
     trustedProxies: config.server.trustedProxies,
+    channelEvents: webhooks,
   });
   cluster.attach(protocol);
   if (cluster instanceof RedisCluster) await cluster.start();
@@ -105,6 +108,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     while (protocol.connectionCount > 0 && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
+    // The clients' departures above produced the last webhooks: deliver them within what is left.
+    await webhooks?.close(Math.max(0, deadline - Date.now()));
     await cluster.close();
   };
 

@@ -35,9 +35,13 @@ export class LocalCluster implements Cluster {
     this.server?.deliver(delivery);
   }
 
-  subscribed(): void {}
+  subscribed(appId: string, channel: string, firstLocal: boolean): void {
+    if (firstLocal) this.server?.channelEvents.channelOccupied(appId, channel);
+  }
 
-  unsubscribed(): void {}
+  unsubscribed(appId: string, channel: string, lastLocal: boolean): void {
+    if (lastLocal) this.server?.channelEvents.channelVacated(appId, channel);
+  }
 
   connectionsChanged(): void {}
 
@@ -52,11 +56,13 @@ export class LocalCluster implements Cluster {
     const members = this.members(appId, channel);
     if (members.length > maxMembers) return undefined;
     this.publish({ appId, channel, frame: memberAddedFrame(channel, member), exceptSocketId: socketId });
+    this.server?.channelEvents.memberAdded(appId, channel, member.userId);
     return members;
   }
 
   async presenceLeft(appId: string, channel: string, member: PresenceMember): Promise<void> {
     this.publish({ appId, channel, frame: memberRemovedFrame(channel, member) });
+    this.server?.channelEvents.memberRemoved(appId, channel, member.userId);
   }
 
   async presenceMembers(appId: string, channel: string): Promise<readonly PresenceMember[]> {

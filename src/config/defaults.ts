@@ -41,6 +41,8 @@ export function reverbDefaults(vars: Env): RawConfig {
         transport: env(vars, 'REVERB_TRANSPORT', 'auto'),
         max_connections_per_ip_per_second: env(vars, 'REVERB_MAX_CONNECTIONS_PER_IP_PER_SECOND', null),
         trusted_proxies: env(vars, 'REVERB_TRUSTED_PROXIES', ''),
+        webhook_timeout: env(vars, 'REVERB_WEBHOOK_TIMEOUT', 10),
+        webhook_queue_size: env(vars, 'REVERB_WEBHOOK_QUEUE_SIZE', 10_000),
       },
     },
     apps: {
@@ -78,7 +80,20 @@ function defaultApp(vars: Env): RawConfig {
     max_presence_members_per_channel: env(vars, 'REVERB_APP_MAX_PRESENCE_MEMBERS_PER_CHANNEL', 100),
     max_presence_user_info_size: env(vars, 'REVERB_APP_MAX_PRESENCE_USER_INFO_SIZE', 1024),
     max_messages_per_second: env(vars, 'REVERB_APP_MAX_MESSAGES_PER_SECOND', 200),
+    webhooks: envWebhooks(vars),
+    webhook_batching: {
+      enabled: env(vars, 'REVERB_APP_WEBHOOK_BATCHING', false),
+      window_ms: env(vars, 'REVERB_APP_WEBHOOK_BATCHING_WINDOW', 50),
+      max_events: env(vars, 'REVERB_APP_WEBHOOK_BATCHING_MAX_EVENTS', 100),
+    },
   };
+}
+
+/** The one-app `.env` setup: one webhook URL, with the event types it gets (comma-separated; unset = all). */
+function envWebhooks(vars: Env): RawConfig[] {
+  const url = env(vars, 'REVERB_APP_WEBHOOK_URL', null);
+  if (url === null || url === '') return [];
+  return [{ url, event_types: env(vars, 'REVERB_APP_WEBHOOK_EVENTS', null) }];
 }
 
 /** The app served when nothing is configured, so `npm start` works on a fresh clone. */

@@ -7,6 +7,7 @@ import type { AppConfig, Config, ServerConfig } from './types.js';
 import { DEVELOPMENT_APP, environmentSources, type RawConfig } from './defaults.js';
 import { readTlsOptions } from './tls.js';
 import { ConfigError } from './errors.js';
+import { WEBHOOK_EVENT_TYPES } from '../webhooks/types.js';
 
 export { ConfigError };
 
@@ -40,6 +41,24 @@ const optionalString = z.preprocess(
   (value) => (value === '' || value === undefined ? null : typeof value === 'number' ? String(value) : value),
   z.string({ error: 'expected a string or null' }).nullable(),
 );
+
+const webhookSchema = z.object({
+  url: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }),
+  // soketi's names, so its users can copy their webhook configuration.
+  event_types: z
+    .preprocess(
+      (value) => (typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value),
+      z.array(z.enum(WEBHOOK_EVENT_TYPES, { error: `expected event types among ${WEBHOOK_EVENT_TYPES.join(', ')}` })),
+    )
+    .nullish(),
+  filter: z
+    .object({
+      channel_name_starts_with: z.string().optional(),
+      channel_name_ends_with: z.string().optional(),
+    })
+    .nullish(),
+  headers: z.record(z.string(), z.string(), { error: 'expected an object of header names and string values' }).nullish(),
+});
 
 const appSchema = z.object({
   app_id: nonEmpty,
@@ -76,6 +95,14 @@ const appSchema = z.object({
   max_presence_members_per_channel: numeric({ min: 1, integer: true }).default(100),
   max_presence_user_info_size: numeric({ min: 1, integer: true }).default(1024),
   max_messages_per_second: numeric({ min: 1, integer: true }).default(200),
+  webhooks: z.array(webhookSchema, { error: 'expected a list of webhooks such as [{"url": "https://example.com/pusher/webhooks"}]' }).default([]),
+  webhook_batching: z
+    .object({
+      enabled: flag.default(false),
+      window_ms: numeric({ min: 1, integer: true }).default(50),
+      max_events: numeric({ min: 1, integer: true }).default(100),
+    })
+    .nullish(),
 });
 
 const serverSchema = z.object({
@@ -94,6 +121,8 @@ const serverSchema = z.object({
     (value) => (value === '' || value === undefined || value === 0 || value === '0' ? null : value),
     numeric({ min: 1, integer: true }).nullable(),
   ),
+  webhook_timeout: numeric({ positive: true }).default(10),
+  webhook_queue_size: numeric({ min: 1, integer: true }).default(10_000),
   trusted_proxies: z.preprocess(
     (value) => (typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value ?? []),
     z.array(z.string(), { error: 'expected a list of proxy addresses such as ["127.0.0.1"] or ["*"]' }),
@@ -184,6 +213,18 @@ function toApp(raw: unknown, index: number): AppConfig {
     maxPresenceMembersPerChannel: app.max_presence_members_per_channel,
     maxPresenceUserInfoSize: app.max_presence_user_info_size,
     maxMessagesPerSecond: app.max_messages_per_second,
+    webhooks: app.webhooks.map((webhook) => ({
+      url: webhook.url,
+      eventTypes: webhook.event_types ?? null,
+      filter: {
+        channelNameStartsWith: webhook.filter?.channel_name_starts_with,
+        channelNameEndsWith: webhook.filter?.channel_name_ends_with,
+      },
+      headers: webhook.headers ?? {},
+    })),
+    webhookBatching: app.webhook_batching?.enabled
+      ? { windowMs: app.webhook_batching.window_ms, maxEvents: app.webhook_batching.max_events }
+      : null,
   };
 }
 
@@ -241,6 +282,8 @@ function toServer(raw: RawConfig, baseDir: string): ServerConfig {
     transport: server.transport,
     maxConnectionsPerIpPerSecond: server.max_connections_per_ip_per_second,
     trustedProxies: server.trusted_proxies,
+    webhookTimeout: server.webhook_timeout,
+    webhookQueueSize: server.webhook_queue_size,
     scaling: {
       enabled: scaling.enabled,
       channel: scaling.channel,
@@ -258,7 +301,7 @@ function toServer(raw: RawConfig, baseDir: string): ServerConfig {
   };
 }
 
-export function validateConfig(raw: RawConfig, options: { debug: boolean; baseDir: string }): Config {
+export function validateConfig(raw: RawConfig, options: { debug: boolean; baseDir: string; sources?: readonly string[] }): Config {
   const { apps, usingDevelopmentApp } = toApps(raw);
-  return { server: toServer(raw, options.baseDir), apps, usingDevelopmentApp, debug: options.debug };
+  return { server: toServer(raw, options.baseDir), apps, usingDevelopmentApp, debug: options.debug, sources: options.sources ?? [] };
 }

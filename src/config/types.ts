@@ -1,4 +1,5 @@
 /** The validated, typed configuration every other module reads. Times are in seconds. */
+import type { WebhookTarget } from '../webhooks/types.js';
 
 export type ClientEventsFrom = 'members' | 'all' | 'none';
 
@@ -36,6 +37,10 @@ export interface AppConfig {
   readonly maxPresenceUserInfoSize: number;
   /** Inbound WebSocket messages of any kind one connection may send per second. */
   readonly maxMessagesPerSecond: number;
+  /** Where this app's webhooks go (none: no webhooks). */
+  readonly webhooks: readonly WebhookTarget[];
+  /** null: one event per request (Pusher); otherwise events gathered per window. */
+  readonly webhookBatching: { readonly windowMs: number; readonly maxEvents: number } | null;
 }
 
 export interface TlsConfig {
@@ -90,6 +95,10 @@ export interface ServerConfig {
   readonly maxConnectionsPerIpPerSecond: number | null;
   /** Proxy addresses whose `X-Forwarded-For` names the client (`*` = any). */
   readonly trustedProxies: readonly string[];
+  /** Seconds a webhook request may take before it counts as failed (and is retried). */
+  readonly webhookTimeout: number;
+  /** Webhook events that may wait per target before new ones are dropped. */
+  readonly webhookQueueSize: number;
 }
 
 export interface Config {
@@ -98,4 +107,6 @@ export interface Config {
   /** True when no app was configured and the built-in development app is served. */
   readonly usingDevelopmentApp: boolean;
   readonly debug: boolean;
+  /** The files the configuration was read from besides the environment, lowest precedence first. */
+  readonly sources: readonly string[];
 }

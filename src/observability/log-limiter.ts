@@ -36,3 +36,8 @@ export class LogLimiter {
     write(suppressed);
   }
 }
+
+/** Log fields with `suppressed` added only when lines were left out, so ordinary lines stay as they were. */
+export function withSuppressed<T extends object>(fields: T, suppressed: number): T & { suppressed?: number } {
+  return suppressed > 0 ? { ...fields, suppressed } : fields;
+}

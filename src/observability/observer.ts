@@ -6,7 +6,7 @@ import type { Connection } from '../protocol/connection.js';
 import type { ProtocolObserver } from '../protocol/observer.js';
 import type { ConnectionInfo, ServerHooks } from './hooks.js';
 import type { Logger } from './logger.js';
-import { LogLimiter } from './log-limiter.js';
+import { LogLimiter, withSuppressed } from './log-limiter.js';
 
 function info(connection: Connection): ConnectionInfo {
   return { appId: connection.app.id, socketId: connection.socketId, remoteAddress: connection.socket.remoteAddress };
@@ -19,11 +19,6 @@ function guard(logger: Logger, name: string, call: () => void): void {
   } catch (error) {
     logger.error({ err: error }, `hook ${name} failed`);
   }
-}
-
-/** Only present when lines were left out, so ordinary log lines stay as they were. */
-function suppressedField(suppressed: number): { suppressed?: number } {
-  return suppressed > 0 ? { suppressed } : {};
 }
 
 export function createObserver(logger: Logger, debug: boolean, hooks: ServerHooks = {}): ProtocolObserver {
@@ -64,12 +59,12 @@ export function createObserver(logger: Logger, debug: boolean, hooks: ServerHook
     slowConsumer(connection) {
       const buffered = connection.socket.bufferedAmount;
       limiter.log('slowConsumer', (suppressed) =>
-        logger.warn({ socketId: connection.socketId, buffered, ...suppressedField(suppressed) }, 'Closing slow consumer (4100)'),
+        logger.warn(withSuppressed({ socketId: connection.socketId, buffered }, suppressed), 'Closing slow consumer (4100)'),
       );
     },
     handlerFailed(connection, error) {
       limiter.log('handlerFailed', (suppressed) =>
-        logger.error({ socketId: connection.socketId, err: error, ...suppressedField(suppressed) }, 'Message handling failed'),
+        logger.error(withSuppressed({ socketId: connection.socketId, err: error }, suppressed), 'Message handling failed'),
       );
     },
   };

@@ -13,6 +13,7 @@ import { unsubscribeAll } from './events.js';
 import type { ProtocolObserver } from './observer.js';
 import { isOriginAllowed } from './origins.js';
 import { ConnectionRateLimiter, clientAddress } from './client-address.js';
+import { NO_CHANNEL_EVENTS, type ChannelEvents } from './channel-events.js';
 import { channelKind } from './channels/names.js';
 import { ERRORS, PING_FRAME, connectionEstablishedFrame, encodeFrame, errorFrame, type PusherError } from './wire.js';
 
@@ -26,6 +27,8 @@ export interface PusherServerOptions {
   readonly maxConnectionsPerIpPerSecond?: number | null;
   /** Proxies whose `X-Forwarded-For` names the client. */
   readonly trustedProxies?: readonly string[];
+  /** Where channel lifecycle events go (webhooks). */
+  readonly channelEvents?: ChannelEvents;
   readonly now?: () => number;
 }
 
@@ -39,6 +42,7 @@ export class PusherServer {
   readonly maxBufferedBytes: number;
   readonly prepare: (text: string) => PreparedFrame;
   readonly now: () => number;
+  readonly channelEvents: ChannelEvents;
   private accepting = true;
   private readonly connectionRate: ConnectionRateLimiter | undefined;
   private readonly trustedProxies: readonly string[];
@@ -47,6 +51,7 @@ export class PusherServer {
     const perIp = options.maxConnectionsPerIpPerSecond;
     this.connectionRate = perIp ? new ConnectionRateLimiter(perIp) : undefined;
     this.trustedProxies = options.trustedProxies ?? [];
+    this.channelEvents = options.channelEvents ?? NO_CHANNEL_EVENTS;
     this.cluster = options.cluster;
     this.observer = options.observer;
     this.maxBufferedBytes = options.maxBufferedBytes;

@@ -133,7 +133,7 @@ async function joinPresence(connection: Connection, channel: Channel, member: Pr
     : await cluster.presenceMembers(app.id, channel.name);
   if (!members) {
     // The join never happened cluster-wide: undo it here without a member_removed.
-    detach(connection, channel);
+    void detach(connection, channel, false);
     return limitReached(connection, channel.name, 4100, `The presence channel already has ${maxMembers} members.`);
   }
   connection.send(encodeFrame(SUBSCRIBED, presenceData(members), channel.name));
@@ -143,7 +143,9 @@ async function joinPresence(connection: Connection, channel: Channel, member: Pr
 async function replayCache(connection: Connection, name: string): Promise<void> {
   const app = connection.app;
   const frame = await app.server.cluster.cachedFrame(app.id, name);
-  connection.send(frame ?? cacheMissFrame(name));
+  if (frame !== undefined) return connection.send(frame);
+  connection.send(cacheMissFrame(name));
+  app.server.channelEvents.cacheMiss(app.id, name);
 }
 
 export function unsubscribe(connection: Connection, data: unknown): void | Promise<void> {
@@ -160,20 +162,24 @@ function limitReached(connection: Connection, channel: string, status: number, m
   connection.send(subscriptionErrorFrame(channel, 'LimitReached', message, status));
 }
 
-/** Takes the connection out of the channel here; returns the member when that was the user's last connection here. */
-function detach(connection: Connection, channel: Channel): PresenceMember | undefined {
+/**
+ * Takes the connection out of the channel. With `announce`, a presence user's
+ * last connection here leaves the channel (member_removed) — before the
+ * channel is reported empty, so member_removed precedes channel_vacated.
+ */
+function detach(connection: Connection, channel: Channel, announce: boolean): void | Promise<void> {
   const app = connection.app;
   connection.channels.delete(channel.name);
   const lastLocal = channel.remove(connection);
   app.releaseIfEmpty(channel);
+  const left = announce && lastLocal ? app.server.cluster.presenceLeft(app.id, channel.name, lastLocal) : undefined;
   app.server.cluster.unsubscribed(app.id, channel.name, channel.isEmpty);
   app.server.observer.unsubscribed(connection, channel.name);
-  return lastLocal;
+  return left;
 }
 
 function leave(connection: Connection, channel: Channel): void | Promise<void> {
-  const lastLocal = detach(connection, channel);
-  if (lastLocal) return connection.app.server.cluster.presenceLeft(connection.app.id, channel.name, lastLocal);
+  return detach(connection, channel, true);
 }
 
 /** On disconnect: leave every channel (member_removed, counts) so no state leaks. */

@@ -5,6 +5,7 @@
  * the user joins again within it — a page reload produces no vacated/occupied
  * pair — and the matching occupied/added is then not sent either.
  */
+import type { ChannelEvents } from '../protocol/channel-events.js';
 import type { Post } from './target-queue.js';
 import { TargetQueue } from './target-queue.js';
 import { targetWants } from './payload.js';
@@ -22,7 +23,7 @@ export interface DispatcherOptions {
   readonly dropped?: (app: WebhookApp, target: WebhookTarget) => void;
 }
 
-export class WebhookDispatcher {
+export class WebhookDispatcher implements ChannelEvents {
   private readonly queues = new Map<string, TargetQueue[]>();
   private readonly apps = new Map<string, WebhookApp>();
   /** Delayed vacated / member_removed, by app, channel and (for members) user. */
@@ -74,6 +75,18 @@ export class WebhookDispatcher {
 
   memberRemoved(appId: string, channel: string, userId: string): void {
     this.delay(appId, `${appId}\n${channel}\n${userId}`, () => this.emit(appId, { name: 'member_removed', channel, user_id: userId }));
+  }
+
+  clientEvent(appId: string, channel: string, event: string, data: unknown, socketId: string, userId: string | undefined): void {
+    if (!this.queues.has(appId)) return;
+    // Pusher's webhook carries the data as a string: what the client sent, JSON-encoded when it was not one.
+    const text = typeof data === 'string' ? data : JSON.stringify(data ?? null);
+    const base = { name: 'client_event', channel, event, data: text, socket_id: socketId } as const;
+    this.emit(appId, userId === undefined ? base : { ...base, user_id: userId });
+  }
+
+  cacheMiss(appId: string, channel: string): void {
+    this.emit(appId, { name: 'cache_miss', channel });
   }
 
   private delay(appId: string, key: string, send: () => void): void {

@@ -1,0 +1,26 @@
+/**
+ * What happens to channels, as webhooks (and later metrics) need it. The
+ * protocol reports client events and cache misses; the cluster reports
+ * occupied/vacated and member transitions, because only it knows when they
+ * happen cluster-wide (and reports each once, on one server).
+ */
+export interface ChannelEvents {
+  channelOccupied(appId: string, channel: string): void;
+  channelVacated(appId: string, channel: string): void;
+  memberAdded(appId: string, channel: string, userId: string): void;
+  memberRemoved(appId: string, channel: string, userId: string): void;
+  /** `data` as the client sent it (decoded); `userId` on presence channels. */
+  clientEvent(appId: string, channel: string, event: string, data: unknown, socketId: string, userId: string | undefined): void;
+  cacheMiss(appId: string, channel: string): void;
+}
+
+const ignore = (): void => undefined;
+
+export const NO_CHANNEL_EVENTS: ChannelEvents = {
+  channelOccupied: ignore,
+  channelVacated: ignore,
+  memberAdded: ignore,
+  memberRemoved: ignore,
+  clientEvent: ignore,
+  cacheMiss: ignore,
+};
