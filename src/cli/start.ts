@@ -72,6 +72,7 @@ export async function runStart(flags: StartFlags): Promise<void> {
     );
   }
 
+  logger.info(`Configuration: ${['environment', ...config.sources].join(', ')}`);
   logger.info(`Transport: ${server.transport}`);
   logger.info(bannerLine(config, server.port));
 }

@@ -19,7 +19,10 @@ export function loadEnvFile(file: string, target: NodeJS.ProcessEnv = process.en
   return true;
 }
 
-/** Laravel's env(): special words become booleans/null, everything else stays a string. */
+/**
+ * Laravel's env(): special words become booleans/null, a value wrapped in
+ * matching quotes loses them, everything else stays a string.
+ */
 export function envValue(env: Env, name: string): string | boolean | null | undefined {
   const raw = env[name];
   if (raw === undefined) return undefined;
@@ -37,7 +40,8 @@ export function envValue(env: Env, name: string): string | boolean | null | unde
     case '(empty)':
       return '';
   }
-  return raw;
+  const quoted = /^(['"])(.*)\1$/.exec(raw);
+  return quoted ? quoted[2]! : raw;
 }
 
 /** env() with a default for missing variables (like Laravel's second argument). */

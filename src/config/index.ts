@@ -1,13 +1,15 @@
 /**
  * The one place that reads configuration: .env, then Reverb's env-driven
- * defaults, then reverb.config.json/.js/.mjs, then CLI flags.
+ * defaults, then the Laravel project's config/reverb.php (or its cached
+ * configuration), then reverb.config.json/.js/.mjs, then CLI flags.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadEnvFile } from './env.js';
 import { reverbDefaults, type RawConfig } from './defaults.js';
 import { ConfigError } from './errors.js';
+import { readLaravelConfig } from './laravel/project.js';
 import { validateConfig } from './schema.js';
 import type { Config } from './types.js';
 
@@ -83,11 +85,21 @@ export async function loadConfig(options: LoadOptions = {}): Promise<Config> {
   }
 
   let raw = reverbDefaults(environment);
+  const sources: string[] = [];
+  const laravel = await readLaravelConfig(cwd, environment);
+  if (laravel?.reverb !== undefined) {
+    if (!isPlainObject(laravel.reverb)) {
+      throw new ConfigError(`${laravel.source} must return an array shaped like Reverb's config/reverb.php`);
+    }
+    raw = mergeConfig(raw, laravel.reverb);
+    sources.push(laravel.source);
+  }
   const configFile = findConfigFile(cwd, options.configFile);
   let baseDir = cwd;
   if (configFile) {
     raw = mergeConfig(raw, await readConfigFile(configFile));
     baseDir = dirname(configFile);
+    sources.push(relative(cwd, configFile) || configFile);
   }
   const flags = options.flags ?? {};
   raw = mergeConfig(raw, {
@@ -95,5 +107,5 @@ export async function loadConfig(options: LoadOptions = {}): Promise<Config> {
       reverb: { host: flags.host, port: flags.port, path: flags.path, hostname: flags.hostname, transport: flags.transport },
     },
   });
-  return validateConfig(raw, { debug: flags.debug ?? false, baseDir });
+  return validateConfig(raw, { debug: flags.debug ?? false, baseDir, sources });
 }
