@@ -64,6 +64,10 @@ const appSchema = z.object({
   app_id: nonEmpty,
   key: nonEmpty,
   secret: nonEmpty,
+  // Reverb's keys that concern Laravel, not the server: where the backend
+  // reaches it (host, port, scheme, useTLS), and the legacy `capacity`.
+  options: z.unknown().optional(),
+  capacity: z.unknown().optional(),
   allowed_origins: z
     .preprocess(
       (value) => (typeof value === 'string' ? value.split(',').map((s) => s.trim()) : value ?? ['*']),
@@ -110,6 +114,9 @@ const serverSchema = z.object({
   port: numeric({ min: 0, integer: true }).refine((n) => n <= 65535, { message: 'expected a port 0-65535' }),
   path: z.preprocess((value) => value ?? '', z.string({ error: 'expected a path such as "" or "/ws"' })),
   hostname: optionalString,
+  // Laravel Pulse / Telescope ingestion, done by Laravel's process: accepted and ignored.
+  pulse_ingest_interval: z.unknown().optional(),
+  telescope_ingest_interval: z.unknown().optional(),
   max_request_size: numeric({ min: 1, integer: true }).default(10_000),
   max_buffered_output: numeric({ min: 1024, integer: true }).default(1_048_576),
   auth_timestamp_tolerance: numeric({ min: 0 }).default(600),
@@ -228,13 +235,23 @@ function toApp(raw: unknown, index: number): AppConfig {
   };
 }
 
+/** The whole configuration's shape, walked by unknown-keys.ts: every key reverb-ts knows. */
+export const configSchema = z.object({
+  default: z.unknown(),
+  servers: z.object({ reverb: serverSchema }),
+  apps: z.object({ provider: z.unknown(), apps: z.array(appSchema) }),
+});
+
+/** Whether the built-in development app may stand in for an unconfigured app, and if not, why not. */
+export type DevelopmentApp = { readonly allowed: true } | { readonly allowed: false; readonly reason: string };
+
 /** True for the default app entry when REVERB_APP_ID/KEY/SECRET are all unset. */
 function isUnconfigured(app: unknown): boolean {
   const entry = (app ?? {}) as Record<string, unknown>;
   return [entry.app_id, entry.key, entry.secret].every((v) => v === null || v === undefined || v === '');
 }
 
-function toApps(raw: RawConfig): { apps: AppConfig[]; usingDevelopmentApp: boolean } {
+function toApps(raw: RawConfig, developmentApp: DevelopmentApp): { apps: AppConfig[]; usingDevelopmentApp: boolean } {
   const section = (raw.apps ?? {}) as Record<string, unknown>;
   let list = section.apps;
   if (!Array.isArray(list) || list.length === 0) {
@@ -242,6 +259,11 @@ function toApps(raw: RawConfig): { apps: AppConfig[]; usingDevelopmentApp: boole
   }
   let usingDevelopmentApp = false;
   if (list.length === 1 && isUnconfigured(list[0])) {
+    if (!developmentApp.allowed) {
+      throw new ConfigError(
+        `No app is configured: apps.apps[0] has no app_id, key or secret (REVERB_APP_ID, REVERB_APP_KEY, REVERB_APP_SECRET), and the development app is not served because ${developmentApp.reason}. Set those variables (npx reverb install writes them) or list your apps under apps.apps.`,
+      );
+    }
     list = [{ ...(list[0] as object), ...DEVELOPMENT_APP }];
     usingDevelopmentApp = true;
   }
@@ -301,7 +323,16 @@ function toServer(raw: RawConfig, baseDir: string): ServerConfig {
   };
 }
 
-export function validateConfig(raw: RawConfig, options: { debug: boolean; baseDir: string; sources?: readonly string[] }): Config {
-  const { apps, usingDevelopmentApp } = toApps(raw);
-  return { server: toServer(raw, options.baseDir), apps, usingDevelopmentApp, debug: options.debug, sources: options.sources ?? [] };
+export interface ValidateOptions {
+  readonly debug: boolean;
+  readonly baseDir: string;
+  readonly sources?: readonly string[];
+  readonly warnings?: readonly string[];
+  /** Default: allowed (an embedding host decides for itself). */
+  readonly developmentApp?: DevelopmentApp;
+}
+
+export function validateConfig(raw: RawConfig, options: ValidateOptions): Config {
+  const { apps, usingDevelopmentApp } = toApps(raw, options.developmentApp ?? { allowed: true });
+  return { server: toServer(raw, options.baseDir), apps, usingDevelopmentApp, debug: options.debug, sources: options.sources ?? [], warnings: options.warnings ?? [] };
 }

@@ -109,4 +109,6 @@ export interface Config {
   readonly debug: boolean;
   /** The files the configuration was read from besides the environment, lowest precedence first. */
   readonly sources: readonly string[];
+  /** Problems worth telling but not fatal outside production (unknown keys), one line each. */
+  readonly warnings: readonly string[];
 }
