@@ -42,6 +42,7 @@ export async function runStart(flags: StartFlags): Promise<void> {
   }
 
   const logger = createLogger({ format: flags.logFormat ?? defaultLogFormat(), debug: config.debug });
+  for (const warning of config.warnings) logger.warn(warning);
   exitOnCrash(logger);
   checkOpenFileLimit(config, logger);
   let server;

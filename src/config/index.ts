@@ -10,7 +10,8 @@ import { loadEnvFile } from './env.js';
 import { reverbDefaults, type RawConfig } from './defaults.js';
 import { ConfigError } from './errors.js';
 import { readLaravelConfig } from './laravel/project.js';
-import { validateConfig } from './schema.js';
+import { configSchema, validateConfig, type DevelopmentApp } from './schema.js';
+import { unknownKeys } from './unknown-keys.js';
 import type { Config } from './types.js';
 
 export type { Config, AppConfig, ServerConfig } from './types.js';
@@ -85,27 +86,59 @@ export async function loadConfig(options: LoadOptions = {}): Promise<Config> {
   }
 
   let raw = reverbDefaults(environment);
-  const sources: string[] = [];
+  const layers: { name: string; raw: RawConfig }[] = [];
   const laravel = await readLaravelConfig(cwd, environment);
   if (laravel?.reverb !== undefined) {
     if (!isPlainObject(laravel.reverb)) {
       throw new ConfigError(`${laravel.source} must return an array shaped like Reverb's config/reverb.php`);
     }
-    raw = mergeConfig(raw, laravel.reverb);
-    sources.push(laravel.source);
+    layers.push({ name: laravel.source, raw: laravel.reverb });
   }
   const configFile = findConfigFile(cwd, options.configFile);
-  let baseDir = cwd;
-  if (configFile) {
-    raw = mergeConfig(raw, await readConfigFile(configFile));
-    baseDir = dirname(configFile);
-    sources.push(relative(cwd, configFile) || configFile);
-  }
+  if (configFile) layers.push({ name: relative(cwd, configFile) || configFile, raw: await readConfigFile(configFile) });
+  for (const layer of layers) raw = mergeConfig(raw, layer.raw);
   const flags = options.flags ?? {};
   raw = mergeConfig(raw, {
     servers: {
       reverb: { host: flags.host, port: flags.port, path: flags.path, hostname: flags.hostname, transport: flags.transport },
     },
   });
-  return validateConfig(raw, { debug: flags.debug ?? false, baseDir, sources });
+
+  const sources = layers.map((layer) => layer.name);
+  const production = productionVariable(environment);
+  const warnings = layers.flatMap((layer) => unknownKeys(layer.raw, configSchema).map((key) => `Unknown configuration key in ${layer.name}: ${key}`));
+  if (warnings.length > 0 && production) {
+    throw new ConfigError([...warnings, `Unknown keys stop start-up when ${production}=production; fix or remove them.`].join('\n'));
+  }
+  try {
+    return validateConfig(raw, {
+      debug: flags.debug ?? false,
+      baseDir: configFile ? dirname(configFile) : cwd,
+      sources,
+      warnings,
+      developmentApp: developmentApp(environment, sources, production),
+    });
+  } catch (error) {
+    // A typo is often why a key is missing or an app is not configured: say both.
+    if (error instanceof ConfigError && warnings.length > 0) throw new ConfigError([...warnings, error.message].join('\n'));
+    throw error;
+  }
+}
+
+/** APP_ENV (Laravel's) or NODE_ENV, whichever says production. */
+function productionVariable(environment: NodeJS.ProcessEnv): string | undefined {
+  return ['APP_ENV', 'NODE_ENV'].find((name) => environment[name] === 'production');
+}
+
+/**
+ * The public development credentials are served only when nothing at all is
+ * configured: no config file, no REVERB_APP_* variable, not production — so
+ * a typo or a half-done setup never silently opens a server to anyone.
+ */
+function developmentApp(environment: NodeJS.ProcessEnv, sources: readonly string[], production: string | undefined): DevelopmentApp {
+  if (production) return { allowed: false, reason: `${production}=production` };
+  if (sources.length > 0) return { allowed: false, reason: `the configuration is read from ${sources.join(', ')}` };
+  const variables = Object.keys(environment).filter((name) => name.startsWith('REVERB_APP_') && environment[name]);
+  if (variables.length > 0) return { allowed: false, reason: `${variables.join(', ')} ${variables.length === 1 ? 'is' : 'are'} set` };
+  return { allowed: true };
 }

@@ -333,6 +333,8 @@ export interface ValidateOptions {
 }
 
 export function validateConfig(raw: RawConfig, options: ValidateOptions): Config {
+  // The server first: its problems (a wrong certificate path) say more than a missing app.
+  const server = toServer(raw, options.baseDir);
   const { apps, usingDevelopmentApp } = toApps(raw, options.developmentApp ?? { allowed: true });
-  return { server: toServer(raw, options.baseDir), apps, usingDevelopmentApp, debug: options.debug, sources: options.sources ?? [], warnings: options.warnings ?? [] };
+  return { server, apps, usingDevelopmentApp, debug: options.debug, sources: options.sources ?? [], warnings: options.warnings ?? [] };
 }
