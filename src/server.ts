@@ -42,7 +42,9 @@ export interface RunningServer {
 
 /** How often liveness is checked: fine enough for the shortest configured interval. */
 function sweepPeriod(config: Config): number {
-  const shortest = Math.min(...config.apps.flatMap((app) => [app.pingInterval, app.pongTimeout]));
+  const shortest = Math.min(
+    ...config.apps.flatMap((app) => [app.pingInterval, app.pongTimeout, app.authorizedConnectionsTimeout ?? Infinity]),
+  );
   return Math.max(50, Math.min(1000, (shortest * 1000) / 4));
 }
 

@@ -80,6 +80,8 @@ function defaultApp(vars: Env): RawConfig {
     max_presence_members_per_channel: env(vars, 'REVERB_APP_MAX_PRESENCE_MEMBERS_PER_CHANNEL', 100),
     max_presence_user_info_size: env(vars, 'REVERB_APP_MAX_PRESENCE_USER_INFO_SIZE', 1024),
     max_messages_per_second: env(vars, 'REVERB_APP_MAX_MESSAGES_PER_SECOND', 200),
+    subscription_count_events: env(vars, 'REVERB_APP_SUBSCRIPTION_COUNT_EVENTS', false),
+    authorized_connections_timeout: env(vars, 'REVERB_APP_AUTHORIZED_CONNECTIONS_TIMEOUT', null),
     webhooks: envWebhooks(vars),
     webhook_batching: {
       enabled: env(vars, 'REVERB_APP_WEBHOOK_BATCHING', false),

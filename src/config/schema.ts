@@ -26,6 +26,11 @@ function numeric(options: { min?: number; integer?: boolean; positive?: boolean 
   );
 }
 
+/** A limit that can be turned off: null, '', 0 and an unset variable all mean "none" (null). */
+function switchedOff<T extends z.ZodType>(schema: T) {
+  return z.preprocess((value) => (value === '' || value === undefined || value === 0 || value === '0' ? null : value), schema.nullable());
+}
+
 const flag = z.preprocess((value) => {
   if (value === 'true' || value === '1' || value === 1) return true;
   if (value === 'false' || value === '0' || value === 0 || value === '' || value === null) return false;
@@ -99,6 +104,8 @@ const appSchema = z.object({
   max_presence_members_per_channel: numeric({ min: 1, integer: true }).default(100),
   max_presence_user_info_size: numeric({ min: 1, integer: true }).default(1024),
   max_messages_per_second: numeric({ min: 1, integer: true }).default(200),
+  subscription_count_events: flag.default(false),
+  authorized_connections_timeout: switchedOff(numeric({ positive: true })),
   webhooks: z.array(webhookSchema, { error: 'expected a list of webhooks such as [{"url": "https://example.com/pusher/webhooks"}]' }).default([]),
   webhook_batching: z
     .object({
@@ -124,10 +131,7 @@ const serverSchema = z.object({
   http_headers_timeout: numeric({ min: 0.1 }).default(10),
   http_request_timeout: numeric({ min: 0.1 }).default(15),
   transport: z.enum(['auto', 'uws', 'ws'], { error: 'expected one of auto, uws, ws' }).default('auto'),
-  max_connections_per_ip_per_second: z.preprocess(
-    (value) => (value === '' || value === undefined || value === 0 || value === '0' ? null : value),
-    numeric({ min: 1, integer: true }).nullable(),
-  ),
+  max_connections_per_ip_per_second: switchedOff(numeric({ min: 1, integer: true })),
   webhook_timeout: numeric({ positive: true }).default(10),
   webhook_queue_size: numeric({ min: 1, integer: true }).default(10_000),
   trusted_proxies: z.preprocess(
@@ -229,6 +233,8 @@ function toApp(raw: unknown, index: number): AppConfig {
       },
       headers: webhook.headers ?? {},
     })),
+    subscriptionCountEvents: app.subscription_count_events,
+    authorizedConnectionsTimeout: app.authorized_connections_timeout,
     webhookBatching: app.webhook_batching?.enabled
       ? { windowMs: app.webhook_batching.window_ms, maxEvents: app.webhook_batching.max_events }
       : null,

@@ -41,6 +41,10 @@ export interface AppConfig {
   readonly webhooks: readonly WebhookTarget[];
   /** null: one event per request (Pusher); otherwise events gathered per window. */
   readonly webhookBatching: { readonly windowMs: number; readonly maxEvents: number } | null;
+  /** Send `pusher_internal:subscription_count` to subscribers of non-presence channels (Pusher's opt-in). */
+  readonly subscriptionCountEvents: boolean;
+  /** Seconds a connection may stay without signing in or joining a private/presence channel; null = forever. */
+  readonly authorizedConnectionsTimeout: number | null;
 }
 
 export interface TlsConfig {

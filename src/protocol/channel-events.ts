@@ -12,6 +12,8 @@ export interface ChannelEvents {
   /** `data` as the client sent it (decoded); `userId` on presence channels. */
   clientEvent(appId: string, channel: string, event: string, data: unknown, socketId: string, userId: string | undefined): void;
   cacheMiss(appId: string, channel: string): void;
+  /** The cluster-wide subscriber count of a non-presence channel changed (apps with subscription_count_events). */
+  subscriptionCount(appId: string, channel: string, count: number): void;
 }
 
 const ignore = (): void => undefined;
@@ -23,4 +25,5 @@ export const NO_CHANNEL_EVENTS: ChannelEvents = {
   memberRemoved: ignore,
   clientEvent: ignore,
   cacheMiss: ignore,
+  subscriptionCount: ignore,
 };

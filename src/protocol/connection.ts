@@ -33,6 +33,9 @@ export class Connection implements SocketHandler {
   usesControlFrames = false;
   /** Set when closing starts: nothing more is written to the socket. */
   closed = false;
+  /** Signed in, or joined a private/presence channel (for `authorized_connections_timeout`). */
+  authorized = false;
+  readonly openedAt: number;
   /** Fixed-window rate limiter state (Reverb's `rate_limiting`). */
   windowStart = 0;
   windowCount = 0;
@@ -51,6 +54,7 @@ export class Connection implements SocketHandler {
     now: number,
   ) {
     this.lastSeen = now;
+    this.openedAt = now;
   }
 
   /** SocketHandler: an inbound text frame. */

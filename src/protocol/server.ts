@@ -14,6 +14,7 @@ import type { ProtocolObserver } from './observer.js';
 import { isOriginAllowed } from './origins.js';
 import { ConnectionRateLimiter, clientAddress } from './client-address.js';
 import { NO_CHANNEL_EVENTS, type ChannelEvents } from './channel-events.js';
+import { SubscriptionCounts } from './subscription-count.js';
 import { channelKind } from './channels/names.js';
 import { ERRORS, PING_FRAME, connectionEstablishedFrame, encodeFrame, errorFrame, type PusherError } from './wire.js';
 
@@ -43,6 +44,7 @@ export class PusherServer {
   readonly prepare: (text: string) => PreparedFrame;
   readonly now: () => number;
   readonly channelEvents: ChannelEvents;
+  readonly subscriptionCounts = new SubscriptionCounts();
   private accepting = true;
   private readonly connectionRate: ConnectionRateLimiter | undefined;
   private readonly trustedProxies: readonly string[];
@@ -168,9 +170,15 @@ export class PusherServer {
    * silent `pong_timeout` after the ping with 4201.
    */
   sweep(now = this.now()): void {
+    void this.subscriptionCounts.flush();
     for (const connection of this.connections()) {
       if (connection.closed) continue;
       const config = connection.app.config;
+      const authorizeWithin = config.authorizedConnectionsTimeout;
+      if (authorizeWithin !== null && !connection.authorized && now - connection.openedAt >= authorizeWithin * 1000) {
+        connection.error(ERRORS.notAuthorizedInTime, true);
+        continue;
+      }
       if (connection.pingedAt === 0) {
         if (now - connection.lastSeen >= config.pingInterval * 1000) {
           connection.pingedAt = now;

@@ -25,5 +25,6 @@ export function handleSignin(connection: Connection, data: unknown): void {
     return connection.error({ code: 4009, message: 'The returned user data must contain the "id" field.' }, true);
   }
   connection.user = { id: String(id), userData };
+  connection.authorized = true;
   connection.send(encodeFrame('pusher:signin_success', JSON.stringify({ user_data: userData })));
 }

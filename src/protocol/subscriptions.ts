@@ -91,7 +91,9 @@ export function subscribe(connection: Connection, data: unknown): void | Promise
   const channel = app.channel(name);
   connection.channels.set(name, channel);
   const firstLocal = channel.add(connection, member);
+  if (kind.isPrivate) connection.authorized = true;
   app.server.observer.subscribed(connection, name);
+  app.server.subscriptionCounts.mark(app, name);
   const registered = app.server.cluster.subscribed(app.id, name, channel.subscribers.size === 1);
 
   if (member || kind.isCache || registered) return completeSubscription(connection, channel, member, firstLocal, registered);
@@ -116,7 +118,7 @@ async function completeSubscription(
 async function resendSucceeded(connection: Connection, channel: Channel): Promise<void> {
   const app = connection.app;
   if (channel.kind.isPresence) {
-    const members = await app.server.cluster.presenceMembers(app.id, channel.name);
+    const members = await app.server.cluster.membersForSubscriber(app.id, channel.name);
     connection.send(encodeFrame(SUBSCRIBED, presenceData(members), channel.name));
   } else {
     connection.send(encodeFrame(SUBSCRIBED, '{}', channel.name));
@@ -130,7 +132,7 @@ async function joinPresence(connection: Connection, channel: Channel, member: Pr
   const maxMembers = app.config.maxPresenceMembersPerChannel;
   const members = firstLocal
     ? await cluster.presenceJoined(app.id, channel.name, member, connection.socketId, maxMembers)
-    : await cluster.presenceMembers(app.id, channel.name);
+    : await cluster.membersForSubscriber(app.id, channel.name);
   if (!members) {
     // The join never happened cluster-wide: undo it here without a member_removed.
     void detach(connection, channel, false);
@@ -175,6 +177,7 @@ function detach(connection: Connection, channel: Channel, announce: boolean): vo
   const left = announce && lastLocal ? app.server.cluster.presenceLeft(app.id, channel.name, lastLocal) : undefined;
   app.server.cluster.unsubscribed(app.id, channel.name, channel.isEmpty);
   app.server.observer.unsubscribed(connection, channel.name);
+  app.server.subscriptionCounts.mark(app, channel.name);
   return left;
 }
 

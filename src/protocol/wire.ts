@@ -12,6 +12,7 @@ export const ERRORS = {
   unauthorized: { code: 4009, message: 'Connection is unauthorized' },
   notMember: { code: 4009, message: 'The client is not a member of the specified channel.' },
   terminated: { code: 4009, message: 'You got disconnected by the app.' },
+  notAuthorizedInTime: { code: 4009, message: 'Connection not authorized within timeout' },
   slowConsumer: { code: 4100, message: 'Over capacity: the client is not reading fast enough' },
   messageFlood: { code: 4100, message: 'Over capacity: the client sends messages too fast' },
   tooManyConnections: { code: 4100, message: 'Over capacity: too many new connections from this address' },

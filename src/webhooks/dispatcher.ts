@@ -89,6 +89,10 @@ export class WebhookDispatcher implements ChannelEvents {
     this.emit(appId, { name: 'cache_miss', channel });
   }
 
+  subscriptionCount(appId: string, channel: string, count: number): void {
+    this.emit(appId, { name: 'subscription_count', channel, subscription_count: count });
+  }
+
   private delay(appId: string, key: string, send: () => void): void {
     if (!this.queues.has(appId)) return;
     this.cancelDelayed(key);
