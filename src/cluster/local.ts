@@ -69,6 +69,10 @@ export class LocalCluster implements Cluster {
     return this.members(appId, channel);
   }
 
+  async membersForSubscriber(appId: string, channel: string): Promise<readonly PresenceMember[]> {
+    return this.members(appId, channel);
+  }
+
   cacheStore(appId: string, channel: string, frame: string, ttlSeconds: number): void {
     this.cache.store(`${appId}\n${channel}`, frame, ttlSeconds);
   }

@@ -2,16 +2,20 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import type { RedisServerConfig } from '../config/types.js';
 
+/** The longest pause between reconnection attempts: a live server is back within this of Redis. */
+export const RECONNECT_MAX_MS = 5000;
+
 export function redisOptions(server: RedisServerConfig): { url: string | undefined; options: RedisOptions } {
   const options: RedisOptions = {
     lazyConnect: true,
     // While Redis is away commands fail at once instead of queueing without bound.
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
+    // The backstop for every command; answers that someone waits for have a shorter deadline (redis-link.ts).
     commandTimeout: 5000,
     connectTimeout: 5000,
     autoResubscribe: false,
-    retryStrategy: (attempt) => Math.min(100 * 2 ** Math.min(attempt, 6), 5000),
+    retryStrategy: (attempt) => Math.min(100 * 2 ** Math.min(attempt, 6), RECONNECT_MAX_MS),
   };
   if (server.url) return { url: server.url, options };
   return {

@@ -6,6 +6,7 @@
  *
  * Keys, under the namespace `ns` (REVERB_SCALING_CHANNEL):
  *   ns:nodes                          zset  node id -> last heartbeat (Redis clock, ms)
+ *   ns:last_contact                   string Redis clock (ms) of the latest heartbeat or dead-node check by any node
  *   ns:node:<node>:subs               hash  app\x1fchannel -> this node's subscriptions
  *   ns:node:<node>:users              hash  app\x1fchannel\x1fuser -> member JSON (user has a connection here)
  *   ns:node:<node>:apps               hash  app -> this node's connections
@@ -15,7 +16,8 @@
  *   ns:app:<app>:members:<channel>    hash  user -> member JSON
  *   ns:app:<app>:connections          hash  node -> connections
  *   ns:app:<app>:cache:<channel>      string, the cached frame, with a TTL
- * Pub/sub topics: ns:channel:<app>:<channel> (deliveries), ns:control (terminate, restart).
+ * Pub/sub topics: ns:channel:<app>:<channel> (deliveries, and member lists for
+ * the sync after a fault), ns:control (terminate, restart).
  */
 
 const COMMON = `
@@ -45,10 +47,15 @@ local function adjust(key, field, delta)
   if value <= 0 then redis.call('HDEL', key, field) end
 end
 
-local function publish(app, channel, frame, except)
+local function topic(app, channel) return ns .. ':channel:' .. app .. ':' .. channel end
+
+-- A membership event; 'j' (member JSON, joined) or 'r' (user id, left) lets
+-- each server keep its clients' view of the members (presence-views.ts).
+local function publishMember(app, channel, frame, except, kind, value)
   local message = { a = app, c = channel, f = frame }
   if except ~= nil and except ~= '' then message.x = except end
-  redis.call('PUBLISH', ns .. ':channel:' .. app .. ':' .. channel, cjson.encode(message))
+  message[kind] = value
+  redis.call('PUBLISH', topic(app, channel), cjson.encode(message))
 end
 
 local function addedFrame(channel, member)
@@ -66,7 +73,7 @@ local function memberJoin(app, channel, user, memberJson, frame, except)
   if redis.call('HINCRBY', appKey(app, 'presence:' .. channel), user, 1) == 1 then
     redis.call('HSET', appKey(app, 'members:' .. channel), user, memberJson)
     redis.call('HINCRBY', appKey(app, 'user_counts'), channel, 1)
-    publish(app, channel, frame or addedFrame(channel, cjson.decode(memberJson)), except)
+    publishMember(app, channel, frame or addedFrame(channel, cjson.decode(memberJson)), except, 'j', memberJson)
     return 1
   end
   return 0
@@ -79,7 +86,7 @@ local function memberLeave(app, channel, user, memberJson, frame)
     redis.call('HDEL', presence, user)
     redis.call('HDEL', appKey(app, 'members:' .. channel), user)
     adjust(appKey(app, 'user_counts'), channel, -1)
-    publish(app, channel, frame or removedFrame(channel, cjson.decode(memberJson)))
+    publishMember(app, channel, frame or removedFrame(channel, cjson.decode(memberJson)), nil, 'r', user)
     return 1
   end
   return 0
@@ -133,6 +140,24 @@ end
 local function nowMs()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+-- Called by every heartbeat and dead-node check. Nodes heartbeat every
+-- timeout/3, so a gap of more than timeout/2 since anyone's last contact means
+-- nobody could reach Redis (Redis itself paused, or every node cut off): that
+-- time says nothing about any one node, so it is credited to every heartbeat
+-- and nobody is removed for it. A node that really died meanwhile goes a
+-- timeout later. Returns the Redis clock.
+local function contact(timeoutMs)
+  local now = nowMs()
+  local lastKey = ns .. ':last_contact'
+  local gap = now - tonumber(redis.call('GET', lastKey) or now)
+  if gap > timeoutMs / 2 then
+    local nodes = redis.call('ZRANGE', ns .. ':nodes', 0, -1, 'WITHSCORES')
+    for i = 1, #nodes, 2 do redis.call('ZADD', ns .. ':nodes', tonumber(nodes[i + 1]) + gap, nodes[i]) end
+  end
+  redis.call('SET', lastKey, now)
+  return now
 end
 `;
 
@@ -193,14 +218,17 @@ reconcile(ARGV[2], cjson.decode(ARGV[3]))
 return 1
 `;
 
-/** ARGV: ns, node. Returns 1 when the node was not registered (new, or removed as dead meanwhile). */
+/**
+ * ARGV: ns, node, timeout ms. Returns 1 when the node was not registered (new,
+ * removed as dead meanwhile, or Redis lost its data).
+ */
 export const HEARTBEAT = `${COMMON}
-return redis.call('ZADD', ns .. ':nodes', nowMs(), ARGV[2])
+return redis.call('ZADD', ns .. ':nodes', contact(tonumber(ARGV[3])), ARGV[2])
 `;
 
 /** ARGV: ns, timeout ms. Removes nodes silent for longer than the timeout; returns their ids. */
 export const REMOVE_DEAD_NODES = `${COMMON}
-local dead = redis.call('ZRANGEBYSCORE', ns .. ':nodes', '-inf', nowMs() - tonumber(ARGV[2]))
+local dead = redis.call('ZRANGEBYSCORE', ns .. ':nodes', '-inf', contact(tonumber(ARGV[2])) - tonumber(ARGV[2]))
 local empty = { subs = {}, users = {}, apps = {} }
 for _, node in ipairs(dead) do
   redis.call('ZREM', ns .. ':nodes', node)
@@ -213,5 +241,21 @@ return dead
 export const DEREGISTER = `${COMMON}
 redis.call('ZREM', ns .. ':nodes', ARGV[2])
 reconcile(ARGV[2], { subs = {}, users = {}, apps = {} })
+return 1
+`;
+
+/**
+ * ARGV: ns, node, removals (1/0), then app, channel pairs. Publishes each
+ * channel's member list on the channel's topic, so that the node receives it
+ * in order with the membership events and can tell its clients what they
+ * missed (presence-views.ts). Other nodes ignore it.
+ */
+export const SYNC_PRESENCE = `${COMMON}
+local node, removals = ARGV[2], ARGV[3] == '1'
+for i = 4, #ARGV, 2 do
+  local app, channel = ARGV[i], ARGV[i + 1]
+  local members = redis.call('HVALS', appKey(app, 'members:' .. channel))
+  redis.call('PUBLISH', topic(app, channel), cjson.encode({ s = node, a = app, c = channel, m = members, d = removals }))
+end
 return 1
 `;

@@ -8,8 +8,11 @@
  *   changed by atomic Lua scripts; queries are one round trip.
  * - Liveness: every server heartbeats; a server silent for `node_timeout` is
  *   removed by the others (its members get member_removed).
- * - Redis outage: local delivery goes on, state changes are answered locally,
- *   and on reconnect the server re-registers its whole local state.
+ * - Redis down or not answering (redis-link.ts): nothing waits longer than the
+ *   deadline; local delivery goes on, subscribes and presence are answered
+ *   locally, HTTP API queries are refused (ClusterUnavailable), and when Redis
+ *   is back the server re-registers its whole local state and brings its
+ *   clients' view of presence members up to date (presence-views.ts).
  */
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
@@ -18,19 +21,35 @@ import type { Logger } from '../observability/logger.js';
 import type { PusherServer } from '../protocol/server.js';
 import { memberAddedFrame, memberRemovedFrame } from '../protocol/presence.js';
 import { LocalCluster } from './local.js';
-import { createRedis } from './redis-connection.js';
+import { PresenceViews } from './presence-views.js';
+import { RECONNECT_MAX_MS, createRedis } from './redis-connection.js';
+import { DEADLINE_MS, RedisLink, withDeadline } from './redis-link.js';
 import * as scripts from './redis-scripts.js';
-import type { ChannelCounts, ChannelDelivery, Cluster, PresenceMember } from './types.js';
+import { ClusterUnavailable, type ChannelCounts, type ChannelDelivery, type Cluster, type PresenceMember } from './types.js';
 
 const SEP = '\x1f';
 
-interface WireDelivery {
-  /** Origin node: the origin already delivered locally. Absent for script-published frames. */
-  o?: string;
+/** Member lists per sync script call: bounds how long one call holds Redis. */
+const SYNC_BATCH = 100;
+
+const noop = (): void => undefined;
+
+/** A message on a channel topic: a delivery, or a member list for a node's sync. */
+interface WireMessage {
   a: string;
   c: string;
-  f: string;
+  /** Origin node: the origin already delivered locally. Absent for script-published frames. */
+  o?: string;
+  /** The frame to deliver, and a socket to skip. */
+  f?: string;
   x?: string;
+  /** Membership events: the member JSON that joined, or the user id that left. */
+  j?: string;
+  r?: string;
+  /** Sync: the node that asked, the member JSONs, and whether members missing from the list are removed. */
+  s?: string;
+  m?: unknown;
+  d?: boolean;
 }
 
 type ControlMessage = { type: 'terminate'; a: string; u: string } | { type: 'restart' };
@@ -45,6 +64,7 @@ const SCRIPT_SOURCES = {
   reverbHeartbeat: scripts.HEARTBEAT,
   reverbRemoveDeadNodes: scripts.REMOVE_DEAD_NODES,
   reverbDeregister: scripts.DEREGISTER,
+  reverbSyncPresence: scripts.SYNC_PRESENCE,
 } as const;
 
 export interface RedisClusterOptions {
@@ -59,17 +79,28 @@ export interface RedisClusterOptions {
 export class RedisCluster implements Cluster {
   readonly nodeId = randomBytes(8).toString('hex');
   private readonly ns: string;
+  private readonly timeoutMs: number;
   private readonly command: Redis;
   private readonly subscriber: Redis;
-  /** Answers (and local delivery) while Redis is unavailable. */
+  private readonly link: RedisLink;
+  /** This server's own members and cache, for answers while Redis is unavailable. */
   private readonly local = new LocalCluster();
+  private readonly views = new PresenceViews(() => this.server);
   private server: PusherServer | undefined;
   /** Topics this server must be subscribed to: one per locally occupied channel, plus control. */
   private readonly topics = new Set<string>();
-  private healthy = false;
-  /** Some state change could not reach Redis: re-register everything at the next chance. */
+  /** Some state change may not have reached Redis, or pub/sub messages were lost: re-register at the next chance. */
   private dirty = false;
   private registered = false;
+  private registering = false;
+  private registerAgain = false;
+  /**
+   * Set when Redis came back without this server's registration (it lost its
+   * data, or declared us dead) while clients were in presence channels: until
+   * then the other servers may still be re-registering, so the sync only adds
+   * members; afterwards one more sync removes those that are really gone.
+   */
+  private removalsFrom: number | undefined;
   private timers: NodeJS.Timeout[] = [];
   /** Connection counts per app waiting for the end of the event-loop iteration. */
   private readonly pendingConnectionCounts = new Map<string, number>();
@@ -77,10 +108,20 @@ export class RedisCluster implements Cluster {
 
   constructor(private readonly options: RedisClusterOptions) {
     this.ns = options.scaling.channel;
+    this.timeoutMs = options.nodeTimeout * 1000;
     this.command = createRedis(options.scaling.server, `reverb-ts:${this.nodeId}:command`);
     this.subscriber = createRedis(options.scaling.server, `reverb-ts:${this.nodeId}:subscriber`);
     for (const [name, lua] of Object.entries(SCRIPT_SOURCES)) this.command.defineCommand(name, { numberOfKeys: 0, lua });
     this.topics.add(this.controlTopic);
+    this.link = new RedisLink(this.command, {
+      stalled: () => {
+        this.options.logger.warn(`Redis did not answer within ${DEADLINE_MS} ms: serving local clients only until it answers again`);
+      },
+      answering: () => {
+        this.options.logger.info('Redis answers again');
+        if (this.dirty) void this.register();
+      },
+    });
   }
 
   private get controlTopic(): string {
@@ -109,64 +150,103 @@ export class RedisCluster implements Cluster {
   async start(): Promise<void> {
     const { logger } = this.options;
     this.subscriber.on('message', (topic: string, message: string) => this.received(topic, message));
-    this.subscriber.on('ready', () => {
-      void this.subscriber.subscribe(...this.topics).catch(() => undefined);
+    // Both connections must be up to register (topics are subscribed before the presence sync).
+    this.subscriber.on('ready', () => void this.register());
+    this.subscriber.on('close', () => {
+      // Pub/sub messages are lost until it is back: re-subscribe and re-sync then.
+      this.dirty = true;
     });
     this.command.on('ready', () => {
-      const wasDown = this.registered;
-      this.healthy = true;
-      if (wasDown) logger.info('Redis connection restored: re-registering this server');
+      if (this.registered) logger.info('Redis connection restored: re-registering this server');
+      this.link.up();
       void this.register();
     });
-    const lost = () => {
-      if (this.healthy && !this.closing) logger.warn('Redis connection lost: serving local clients only, reconnecting');
-      this.healthy = false;
+    this.command.on('close', () => {
+      if (this.link.available && !this.closing) logger.warn('Redis connection lost: serving local clients only, reconnecting');
+      this.link.down();
       this.dirty = true;
-    };
-    this.command.on('close', lost);
+    });
     this.command.on('error', (error: Error) => {
       if (!this.registered && !this.closing) logger.warn(`Redis unavailable (${error.message}): serving local clients only, retrying`);
     });
-    this.subscriber.on('error', () => undefined);
+    this.subscriber.on('error', noop);
 
     await Promise.allSettled([this.command.connect(), this.subscriber.connect()]);
-    const interval = (this.options.nodeTimeout * 1000) / 3;
+    const interval = this.timeoutMs / 3;
     this.timers.push(setInterval(() => void this.heartbeat(), interval));
     this.timers.push(setInterval(() => void this.removeDeadNodes(), interval));
   }
 
-  /** Heartbeat + full re-registration of the local state (first connect, reconnect, after being declared dead). */
+  /**
+   * Heartbeat + full re-registration of the local state (first connect,
+   * reconnect, after a stall with lost writes, after being declared dead),
+   * then the presence sync. One at a time; a request meanwhile runs it again
+   * if the state is still dirty afterwards.
+   */
   private async register(): Promise<void> {
+    if (this.registering) {
+      this.registerAgain = true;
+      return;
+    }
+    this.registering = true;
+    do {
+      this.registerAgain = false;
+      await this.registerOnce();
+    } while (this.registerAgain && this.dirty && !this.closing);
+    this.registering = false;
+  }
+
+  private async registerOnce(): Promise<void> {
     try {
-      await this.run('reverbHeartbeat', this.nodeId);
+      const missing = await this.link.send(() => this.run<number>('reverbHeartbeat', this.nodeId, this.timeoutMs));
       this.dirty = false;
-      await Promise.all([
-        this.run('reverbReconcile', this.nodeId, JSON.stringify(this.localState())),
-        this.subscriber.subscribe(...this.topics),
-      ]);
+      // Subscribed before the sync publishes the member lists, so that none is missed.
+      await this.subscriber.subscribe(...this.topics);
+      await this.link.send(() => this.run('reverbReconcile', this.nodeId, JSON.stringify(this.localState())));
+      if (missing === 1 && this.removalsFrom === undefined && !this.views.isEmpty) {
+        // Every live server reconnects within RECONNECT_MAX_MS; one silent for node_timeout on top counts as dead anyway.
+        this.removalsFrom = Date.now() + RECONNECT_MAX_MS + this.timeoutMs;
+      }
+      await this.syncViews(this.removalsFrom === undefined);
       this.registered = true;
     } catch {
       this.dirty = true;
     }
   }
 
+  /** Asks Redis to publish the member list of every presence channel this server's clients are in (see SYNC_PRESENCE). */
+  private async syncViews(removals: boolean): Promise<void> {
+    let args: string[] = [];
+    for (const [appId, channel] of this.views.channels()) {
+      args.push(appId, channel);
+      if (args.length < SYNC_BATCH * 2) continue;
+      await this.link.send(() => this.run('reverbSyncPresence', this.nodeId, removals ? 1 : 0, ...args));
+      args = [];
+    }
+    if (args.length > 0) await this.link.send(() => this.run('reverbSyncPresence', this.nodeId, removals ? 1 : 0, ...args));
+  }
+
   private async heartbeat(): Promise<void> {
-    if (!this.healthy) return;
+    if (!this.link.available) return;
     try {
-      const missing = await this.run<number>('reverbHeartbeat', this.nodeId);
-      if (missing === 1 || this.dirty) await this.register();
+      const missing = await this.link.ask(() => this.run<number>('reverbHeartbeat', this.nodeId, this.timeoutMs));
+      if (missing === 1 || this.dirty) return await this.register();
+      if (this.removalsFrom !== undefined && Date.now() >= this.removalsFrom) {
+        this.removalsFrom = undefined;
+        await this.syncViews(true);
+      }
     } catch {
-      this.dirty = true;
+      // The link noticed what went wrong; the next beat tries again.
     }
   }
 
   private async removeDeadNodes(): Promise<void> {
-    if (!this.healthy) return;
+    if (!this.link.available) return;
     try {
-      const dead = await this.run<string[]>('reverbRemoveDeadNodes', this.options.nodeTimeout * 1000);
+      const dead = await this.link.ask(() => this.run<string[]>('reverbRemoveDeadNodes', this.timeoutMs));
       for (const node of dead) this.options.logger.warn(`Server ${node} stopped answering: removed its connections from the cluster`);
     } catch {
-      this.dirty = true;
+      // As for the heartbeat.
     }
   }
 
@@ -186,17 +266,22 @@ export class RedisCluster implements Cluster {
     return state;
   }
 
-  private received(topic: string, message: string): void {
-    let parsed: WireDelivery | ControlMessage;
+  private received(topic: string, text: string): void {
+    let parsed: WireMessage | ControlMessage;
     try {
-      parsed = JSON.parse(message) as WireDelivery | ControlMessage;
+      parsed = JSON.parse(text) as WireMessage | ControlMessage;
     } catch {
       return;
     }
     if (topic === this.controlTopic) return this.control(parsed as ControlMessage);
-    const delivery = parsed as WireDelivery;
-    if (delivery.o === this.nodeId) return;
-    this.server?.deliver({ appId: delivery.a, channel: delivery.c, frame: delivery.f, exceptSocketId: delivery.x });
+    const message = parsed as WireMessage;
+    if (message.s !== undefined) {
+      if (message.s === this.nodeId) this.views.sync(message.a, message.c, Array.isArray(message.m) ? message.m : [], message.d === true);
+      return;
+    }
+    if (message.o === this.nodeId || message.f === undefined) return;
+    if ((message.j !== undefined || message.r !== undefined) && !this.views.admit(message.a, message.c, message.j, message.r)) return;
+    this.server?.deliver({ appId: message.a, channel: message.c, frame: message.f, exceptSocketId: message.x });
   }
 
   private control(message: ControlMessage): void {
@@ -204,41 +289,52 @@ export class RedisCluster implements Cluster {
     else if (message.type === 'restart') this.options.onRestart?.();
   }
 
-  /** Marks the state as needing re-registration; used as the catch of fire-and-forget writes. */
+  /** Marks the state as needing re-registration; used as the catch of writes. */
   private readonly markDirty = (): void => {
     this.dirty = true;
   };
 
+  /** Whether this server's clients are subscribed to the channel. */
+  private occupied(appId: string, channel: string): boolean {
+    return this.topics.has(this.topic(appId, channel));
+  }
+
   publish(delivery: ChannelDelivery): void {
     this.server?.deliver(delivery);
-    if (!this.healthy) return;
-    const wire: WireDelivery = { o: this.nodeId, a: delivery.appId, c: delivery.channel, f: delivery.frame };
+    // While Redis is unavailable the other servers' subscribers miss it (documented in docs/scaling.md).
+    if (!this.link.available) return;
+    const wire: WireMessage = { o: this.nodeId, a: delivery.appId, c: delivery.channel, f: delivery.frame };
     if (delivery.exceptSocketId !== undefined) wire.x = delivery.exceptSocketId;
-    this.command.publish(this.topic(delivery.appId, delivery.channel), JSON.stringify(wire)).catch(() => undefined);
+    this.link.send(() => this.command.publish(this.topic(delivery.appId, delivery.channel), JSON.stringify(wire))).catch(noop);
   }
 
   subscribed(appId: string, channel: string, firstLocal: boolean): void | Promise<void> {
-    const topic = this.topic(appId, channel);
-    if (firstLocal) this.topics.add(topic);
-    if (!this.healthy) {
-      this.dirty = true;
-      return;
+    const waits: Promise<unknown>[] = [];
+    if (firstLocal) {
+      const topic = this.topic(appId, channel);
+      this.topics.add(topic);
+      // Sent whenever the connection is up, also during a stall, so that Redis has the right topics when it
+      // answers again; waited for only while Redis answers. When the connection is down, re-registration subscribes.
+      if (this.subscriber.status === 'ready') {
+        const subscribing = this.subscriber.subscribe(topic);
+        subscribing.catch(noop);
+        if (this.link.available) waits.push(withDeadline(subscribing, DEADLINE_MS).catch(noop));
+      }
     }
-    return Promise.all([
-      firstLocal ? this.subscriber.subscribe(topic) : undefined,
-      this.run('reverbSubscription', this.nodeId, appId, channel, 1),
-    ]).then(() => undefined, this.markDirty);
+    if (this.link.available) waits.push(this.link.ask(() => this.run('reverbSubscription', this.nodeId, appId, channel, 1)).catch(this.markDirty));
+    else this.dirty = true;
+    if (waits.length > 0) return Promise.all(waits).then(noop);
   }
 
   unsubscribed(appId: string, channel: string, lastLocal: boolean): void {
-    const topic = this.topic(appId, channel);
-    if (lastLocal) this.topics.delete(topic);
-    if (!this.healthy) {
-      this.dirty = true;
-      return;
+    if (lastLocal) {
+      const topic = this.topic(appId, channel);
+      this.topics.delete(topic);
+      this.views.drop(appId, channel);
+      if (this.subscriber.status === 'ready') this.subscriber.unsubscribe(topic).catch(noop);
     }
-    if (lastLocal) this.subscriber.unsubscribe(topic).catch(() => undefined);
-    this.run('reverbSubscription', this.nodeId, appId, channel, -1).catch(this.markDirty);
+    if (this.link.available) this.link.send(() => this.run('reverbSubscription', this.nodeId, appId, channel, -1)).catch(this.markDirty);
+    else this.dirty = true;
   }
 
   /**
@@ -247,7 +343,7 @@ export class RedisCluster implements Cluster {
    * iteration instead of one per connection.
    */
   connectionsChanged(appId: string, localCount: number): void {
-    if (!this.healthy) {
+    if (!this.link.available) {
       this.dirty = true;
       return;
     }
@@ -257,7 +353,7 @@ export class RedisCluster implements Cluster {
 
   private writeConnectionCounts(): void {
     for (const [appId, count] of this.pendingConnectionCounts) {
-      this.run('reverbConnections', this.nodeId, appId, count).catch(this.markDirty);
+      this.link.send(() => this.run('reverbConnections', this.nodeId, appId, count)).catch(this.markDirty);
     }
     this.pendingConnectionCounts.clear();
   }
@@ -269,9 +365,9 @@ export class RedisCluster implements Cluster {
     socketId: string,
     maxMembers: number,
   ): Promise<readonly PresenceMember[] | undefined> {
-    if (this.healthy) {
-      try {
-        const [added, members] = await this.run<[number, string[]]>(
+    try {
+      const [added, members] = await this.link.ask(() =>
+        this.run<[number, string[]]>(
           'reverbPresenceJoin',
           this.nodeId,
           appId,
@@ -281,122 +377,113 @@ export class RedisCluster implements Cluster {
           memberAddedFrame(channel, member),
           socketId,
           maxMembers,
-        );
-        if (added === -1) return undefined;
-        return members.map((json) => JSON.parse(json) as PresenceMember);
-      } catch {
-        this.dirty = true;
-      }
+        ),
+      );
+      if (added === -1) return undefined;
+      const list = members.map((json) => JSON.parse(json) as PresenceMember);
+      if (this.occupied(appId, channel)) this.views.start(appId, channel, list);
+      return list;
+    } catch {
+      // Answered from this server's view; re-registration tells Redis (which may also run the join when it answers).
+      this.dirty = true;
     }
-    this.dirty = true;
-    return this.local.presenceJoined(appId, channel, member, socketId, maxMembers);
+    const local = await this.local.presenceMembers(appId, channel);
+    if (!this.occupied(appId, channel)) return local;
+    return this.views.joinLocally(appId, channel, member, socketId, maxMembers, local);
   }
 
   async presenceLeft(appId: string, channel: string, member: PresenceMember): Promise<void> {
-    if (this.healthy) {
-      try {
-        await this.run('reverbPresenceLeave', this.nodeId, appId, channel, member.userId, memberRemovedFrame(channel, member));
-        return;
-      } catch {
-        this.dirty = true;
-      }
+    try {
+      await this.link.ask(() =>
+        this.run('reverbPresenceLeave', this.nodeId, appId, channel, member.userId, memberRemovedFrame(channel, member)),
+      );
+    } catch {
+      this.dirty = true;
+      this.views.leaveLocally(appId, channel, member);
     }
-    this.dirty = true;
-    return this.local.presenceLeft(appId, channel, member);
   }
 
   async presenceMembers(appId: string, channel: string): Promise<readonly PresenceMember[]> {
-    return this.query(
-      async () => (await this.command.hvals(this.appKey(appId, `members:${channel}`))).map((json) => JSON.parse(json) as PresenceMember),
-      () => this.local.presenceMembers(appId, channel),
+    return this.link.ask(async () =>
+      (await this.command.hvals(this.appKey(appId, `members:${channel}`))).map((json) => JSON.parse(json) as PresenceMember),
     );
+  }
+
+  async membersForSubscriber(appId: string, channel: string): Promise<readonly PresenceMember[]> {
+    try {
+      return await this.presenceMembers(appId, channel);
+    } catch {
+      return this.views.members(appId, channel) ?? this.local.presenceMembers(appId, channel);
+    }
   }
 
   cacheStore(appId: string, channel: string, frame: string, ttlSeconds: number): void {
     this.local.cacheStore(appId, channel, frame, ttlSeconds);
-    if (!this.healthy) return;
-    this.command.set(this.appKey(appId, `cache:${channel}`), frame, 'PX', Math.ceil(ttlSeconds * 1000)).catch(() => undefined);
+    if (!this.link.available) return;
+    const ttl = Math.ceil(ttlSeconds * 1000);
+    this.link.send(() => this.command.set(this.appKey(appId, `cache:${channel}`), frame, 'PX', ttl)).catch(noop);
   }
 
   async cachedFrame(appId: string, channel: string): Promise<string | undefined> {
-    return this.query(
-      async () => (await this.command.get(this.appKey(appId, `cache:${channel}`))) ?? undefined,
-      () => this.local.cachedFrame(appId, channel),
-    );
+    try {
+      return (await this.link.ask(() => this.command.get(this.appKey(appId, `cache:${channel}`)))) ?? undefined;
+    } catch {
+      return this.local.cachedFrame(appId, channel);
+    }
   }
 
   async channelCounts(appId: string, channel: string): Promise<ChannelCounts> {
-    return this.query(
-      async () => {
-        const [subscriptions, users] = await this.command
-          .pipeline()
-          .hget(this.appKey(appId, 'channels'), channel)
-          .hget(this.appKey(appId, 'user_counts'), channel)
-          .exec()
-          .then((results) => (results ?? []).map(([error, value]) => (error ? Promise.reject(error) : value)));
-        return { subscriptionCount: Number(subscriptions ?? 0), userCount: Number(users ?? 0) };
-      },
-      () => this.local.channelCounts(appId, channel),
-    );
+    const [subscriptions, users] = await this.link.ask(() =>
+      this.command.pipeline().hget(this.appKey(appId, 'channels'), channel).hget(this.appKey(appId, 'user_counts'), channel).exec(),
+    ).then(pipelineValues);
+    return { subscriptionCount: Number(subscriptions ?? 0), userCount: Number(users ?? 0) };
   }
 
   async occupiedChannels(appId: string): Promise<ReadonlyMap<string, ChannelCounts>> {
-    return this.query(
-      async () => {
-        const results = (await this.command
-          .pipeline()
-          .hgetall(this.appKey(appId, 'channels'))
-          .hgetall(this.appKey(appId, 'user_counts'))
-          .exec()) ?? [];
-        for (const [error] of results) if (error) throw error;
-        const [channels, users] = results.map(([, value]) => value as Record<string, string>);
-        const out = new Map<string, ChannelCounts>();
-        for (const [name, count] of Object.entries(channels ?? {})) {
-          out.set(name, { subscriptionCount: Number(count), userCount: Number(users?.[name] ?? 0) });
-        }
-        return out;
-      },
-      () => this.local.occupiedChannels(appId),
-    );
+    const [channels, users] = (await this.link.ask(() =>
+      this.command.pipeline().hgetall(this.appKey(appId, 'channels')).hgetall(this.appKey(appId, 'user_counts')).exec(),
+    ).then(pipelineValues)) as (Record<string, string> | undefined)[];
+    const out = new Map<string, ChannelCounts>();
+    for (const [name, count] of Object.entries(channels ?? {})) {
+      out.set(name, { subscriptionCount: Number(count), userCount: Number(users?.[name] ?? 0) });
+    }
+    return out;
   }
 
   async connectionCount(appId: string): Promise<number> {
-    return this.query(
-      async () => (await this.command.hvals(this.appKey(appId, 'connections'))).reduce((sum, count) => sum + Number(count), 0),
-      () => this.local.connectionCount(appId),
-    );
+    const counts = await this.link.ask(() => this.command.hvals(this.appKey(appId, 'connections')));
+    return counts.reduce((sum, count) => sum + Number(count), 0);
   }
 
   async terminateUser(appId: string, userId: string): Promise<void> {
-    if (this.healthy) {
-      try {
-        await this.command.publish(this.controlTopic, JSON.stringify({ type: 'terminate', a: appId, u: userId }));
-        return;
-      } catch {
-        // fall through: at least this server's connections go
-      }
+    try {
+      await this.link.ask(() => this.command.publish(this.controlTopic, JSON.stringify({ type: 'terminate', a: appId, u: userId })));
+    } catch (error) {
+      await this.local.terminateUser(appId, userId);
+      throw new ClusterUnavailable(
+        `${(error as Error).message}: the user's connections on this server were closed, those on other servers were not; retry`,
+      );
     }
-    await this.local.terminateUser(appId, userId);
-  }
-
-  /** Answers from Redis, or from this server alone while Redis is unavailable. */
-  private async query<T>(fromRedis: () => Promise<T>, fromLocal: () => Promise<T>): Promise<T> {
-    if (this.healthy) {
-      try {
-        return await fromRedis();
-      } catch {
-        // Redis failed mid-query: the local view is the best answer we have.
-      }
-    }
-    return fromLocal();
   }
 
   async close(): Promise<void> {
     this.closing = true;
     for (const timer of this.timers) clearInterval(timer);
-    if (this.healthy) await this.run('reverbDeregister', this.nodeId).catch(() => undefined);
+    // Bounded by ioredis's commandTimeout; shutdown has its own deadline on top.
+    await this.link.send(() => this.run('reverbDeregister', this.nodeId)).catch(noop);
+    this.link.close();
     this.command.disconnect();
     this.subscriber.disconnect();
     await this.local.close();
   }
+}
+
+/** The values of a pipeline's replies; the first error among them rejects (each one, not just the pipeline). */
+function pipelineValues(results: [Error | null, unknown][] | null): unknown[] {
+  const values: unknown[] = [];
+  for (const [error, value] of results ?? []) {
+    if (error) throw new ClusterUnavailable(`Redis failed: ${error.message}`);
+    values.push(value);
+  }
+  return values;
 }

@@ -30,6 +30,15 @@ export interface ChannelCounts {
   readonly userCount: number;
 }
 
+/**
+ * The shared state could not be read or written in time (Redis down, or not
+ * answering within the deadline). The HTTP API answers it with 503 and the
+ * message; nothing on a WebSocket path ever sees it (those calls always answer).
+ */
+export class ClusterUnavailable extends Error {
+  override readonly name = 'ClusterUnavailable';
+}
+
 export interface Cluster {
   /** Delivers a frame to the channel's subscribers on every server, this one included. */
   publish(delivery: ChannelDelivery): void;
@@ -63,20 +72,31 @@ export interface Cluster {
   ): Promise<readonly PresenceMember[] | undefined>;
   /** A user's last connection on this server left; publishes `member_removed` when the user left the channel cluster-wide. */
   presenceLeft(appId: string, channel: string, member: PresenceMember): Promise<void>;
-  /** Distinct members of a presence channel, in join order. */
+  /** Distinct members of a presence channel, in join order (HTTP API; may reject with ClusterUnavailable). */
   presenceMembers(appId: string, channel: string): Promise<readonly PresenceMember[]>;
+  /**
+   * The member list that confirms one more subscription to a presence channel
+   * this server's clients are already in (a user's second tab, a repeated
+   * subscribe). Always answers: from what this server's clients were told when
+   * the shared state cannot be read in time.
+   */
+  membersForSubscriber(appId: string, channel: string): Promise<readonly PresenceMember[]>;
 
   /** Remembers the last event of a cache channel for `ttlSeconds`. */
   cacheStore(appId: string, channel: string, frame: string, ttlSeconds: number): void;
+  /** Always answers: this server's copy when the shared one cannot be read in time. */
   cachedFrame(appId: string, channel: string): Promise<string | undefined>;
 
-  /** Counts for one channel; zero counts when nobody is subscribed. */
+  /** Counts for one channel; zero counts when nobody is subscribed (may reject with ClusterUnavailable). */
   channelCounts(appId: string, channel: string): Promise<ChannelCounts>;
-  /** Every occupied channel of the app with its counts. */
+  /** Every occupied channel of the app with its counts (may reject with ClusterUnavailable). */
   occupiedChannels(appId: string): Promise<ReadonlyMap<string, ChannelCounts>>;
-  /** Open connections of the app. */
+  /** Open connections of the app (may reject with ClusterUnavailable). */
   connectionCount(appId: string): Promise<number>;
-  /** Closes every connection of the user on every server. */
+  /**
+   * Closes every connection of the user on every server. Rejects with
+   * ClusterUnavailable when only this server's could be closed.
+   */
   terminateUser(appId: string, userId: string): Promise<void>;
 
   close(): Promise<void>;

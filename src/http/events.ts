@@ -1,4 +1,5 @@
 /** POST /apps/{id}/events and /batch_events: publish, then answer with the requested channel info. */
+import { ClusterUnavailable } from '../cluster/types.js';
 import type { ApiContext } from './context.js';
 import { channelAttributes } from './channel-info.js';
 import { BadRequest, json } from './responses.js';
@@ -14,9 +15,18 @@ import {
   targetChannels,
 } from './validation.js';
 
+/**
+ * The requested attributes of a channel the event went to. The event is out
+ * by now, so when the cluster state cannot be read the attributes are left
+ * out rather than failing the request (a retry would publish it twice).
+ */
 async function infoFor(context: ApiContext, channel: string, info: Set<string>): Promise<Record<string, number>> {
-  const counts = await context.server.cluster.channelCounts(context.app.id, channel);
-  return channelAttributes(channel, counts, info);
+  try {
+    return channelAttributes(channel, await context.server.cluster.channelCounts(context.app.id, channel), info);
+  } catch (error) {
+    if (error instanceof ClusterUnavailable) return {};
+    throw error;
+  }
 }
 
 export async function triggerEvent(context: ApiContext): Promise<ApiResponse> {

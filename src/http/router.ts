@@ -1,8 +1,10 @@
 /**
  * The Pusher HTTP API router: strips the server path prefix, matches one
  * handler per endpoint, resolves the app (404), checks the signature (401),
- * and turns client mistakes into 4xx JSON answers — never a 500.
+ * and turns client mistakes into 4xx JSON answers — never a 500. When the
+ * cluster state cannot be read in time (Redis down or stalled) it answers 503.
  */
+import { ClusterUnavailable } from '../cluster/types.js';
 import type { PusherServer } from '../protocol/server.js';
 import type { ApiContext } from './context.js';
 import { channelUsers, connectionCount, listChannels, showChannel, terminateUserConnections } from './channels.js';
@@ -112,6 +114,9 @@ export function createApiRouter(options: RouterOptions): HttpHandler {
       return await found.route.handler({ server, app, params, body: request.body, route: routeParams });
     } catch (error) {
       if (error instanceof BadRequest) return errorResponse(error.status, error.message);
+      if (error instanceof ClusterUnavailable) {
+        return errorResponse(503, `The cluster state is unavailable: ${error.message}.`, { 'Retry-After': '1' });
+      }
       throw error;
     }
   };

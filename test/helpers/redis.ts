@@ -1,7 +1,7 @@
 /**
  * A private redis-server for scaling tests: own port, no persistence, so runs
  * never disturb each other or the machine's Redis. It can be stopped and
- * started again on the same port to simulate an outage.
+ * started again on the same port to simulate an outage, or paused to simulate a stall.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { freePort } from './server.js';
@@ -12,6 +12,10 @@ export interface TestRedis {
   /** Stops the redis-server process (an outage); `start()` brings it back on the same port. */
   stop(): Promise<void>;
   start(): Promise<void>;
+  /** SIGSTOP: Redis keeps its sockets open but answers nothing (a stall: fork, failover, GC-like pause). */
+  pause(): void;
+  /** SIGCONT after `pause()`. */
+  resume(): void;
 }
 
 function launch(port: number): Promise<ChildProcess> {
@@ -53,6 +57,12 @@ export async function startRedis(): Promise<TestRedis> {
     },
     async start() {
       if (!child) child = await launch(port);
+    },
+    pause() {
+      child?.kill('SIGSTOP');
+    },
+    resume() {
+      child?.kill('SIGCONT');
     },
   };
 }
