@@ -5,6 +5,7 @@ import { bannerLine, startServer } from '../server.js';
 import { checkOpenFileLimit } from '../ops/open-files.js';
 import { registerServer } from '../ops/registry.js';
 import { exitOnCrash, requestRestart, shutDownGracefullyOnRequest } from '../ops/shutdown.js';
+import { watchLaravelRestart } from '../ops/laravel-restart/start.js';
 
 export interface StartFlags {
   host?: string;
@@ -65,6 +66,7 @@ export async function runStart(flags: StartFlags): Promise<void> {
     logger.warn(`\`reverb restart\` will not reach this server: ${(error as Error).message}`);
   }
   shutDownGracefullyOnRequest(server, logger);
+  await watchLaravelRestart(config.restartSignal, logger);
 
   if (config.usingDevelopmentApp) {
     const app = config.apps[0]!;

@@ -10,6 +10,7 @@ import { loadEnvFile } from './env.js';
 import { reverbDefaults, type RawConfig } from './defaults.js';
 import { ConfigError } from './errors.js';
 import { readLaravelConfig } from './laravel/project.js';
+import { restartSignal } from './laravel/restart-signal.js';
 import { configSchema, validateConfig, type DevelopmentApp } from './schema.js';
 import { unknownKeys } from './unknown-keys.js';
 import type { Config } from './types.js';
@@ -116,6 +117,7 @@ export async function loadConfig(options: LoadOptions = {}): Promise<Config> {
       baseDir: configFile ? dirname(configFile) : cwd,
       sources,
       warnings,
+      restartSignal: restartSignal(cwd, environment, laravel),
       developmentApp: developmentApp(environment, sources, production),
     });
   } catch (error) {

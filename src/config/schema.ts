@@ -3,7 +3,7 @@
  * Every problem becomes one line naming the key, the value and what is allowed.
  */
 import { z } from 'zod';
-import type { AppConfig, Config, ServerConfig } from './types.js';
+import type { AppConfig, Config, RestartSignal, ServerConfig } from './types.js';
 import { DEVELOPMENT_APP, environmentSources, type RawConfig } from './defaults.js';
 import { readTlsOptions } from './tls.js';
 import { ConfigError } from './errors.js';
@@ -334,6 +334,7 @@ export interface ValidateOptions {
   readonly baseDir: string;
   readonly sources?: readonly string[];
   readonly warnings?: readonly string[];
+  readonly restartSignal?: RestartSignal | null;
   /** Default: allowed (an embedding host decides for itself). */
   readonly developmentApp?: DevelopmentApp;
 }
@@ -342,5 +343,5 @@ export function validateConfig(raw: RawConfig, options: ValidateOptions): Config
   // The server first: its problems (a wrong certificate path) say more than a missing app.
   const server = toServer(raw, options.baseDir);
   const { apps, usingDevelopmentApp } = toApps(raw, options.developmentApp ?? { allowed: true });
-  return { server, apps, usingDevelopmentApp, debug: options.debug, sources: options.sources ?? [], warnings: options.warnings ?? [] };
+  return { server, apps, usingDevelopmentApp, debug: options.debug, sources: options.sources ?? [], warnings: options.warnings ?? [], restartSignal: options.restartSignal ?? null };
 }

@@ -1,4 +1,5 @@
 /** The validated, typed configuration every other module reads. Times are in seconds. */
+import type { CacheStoreConfig } from './laravel/cache-store.js';
 import type { WebhookTarget } from '../webhooks/types.js';
 
 export type ClientEventsFrom = 'members' | 'all' | 'none';
@@ -115,4 +116,13 @@ export interface Config {
   readonly sources: readonly string[];
   /** Problems worth telling but not fatal outside production (unknown keys), one line each. */
   readonly warnings: readonly string[];
+  /** Where `php artisan reverb:restart` is looked for; null outside a Laravel project. */
+  readonly restartSignal: RestartSignal | null;
+}
+
+export interface RestartSignal {
+  /** The project's default Laravel cache store. */
+  readonly store: CacheStoreConfig;
+  /** Seconds between two looks at the restart key. */
+  readonly interval: number;
 }

@@ -1,0 +1,182 @@
+/**
+ * Where `php artisan reverb:restart` writes its signal: the project's default
+ * Laravel cache store, resolved the way Laravel's CacheManager does from
+ * config('cache') and config('database'). Those come from PHP when it could
+ * read the project (project.ts); otherwise from the environment through the
+ * defaults of Laravel's own config/cache.php and config/database.php, whose
+ * skeleton version (≤ 10: CACHE_DRIVER, `_cache_`; 11+: CACHE_STORE,
+ * `database`, and later `-cache-`) is told by the project's files.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { env as envOr, type Env } from '../env.js';
+
+export interface RedisStoreConfig {
+  readonly driver: 'redis';
+  readonly url: string | null;
+  readonly host: string;
+  readonly port: number;
+  readonly username: string | null;
+  readonly password: string | null;
+  readonly database: number;
+  /** The whole key: Redis's option prefix, the cache prefix and ':' (RedisStore::setPrefix). */
+  readonly key: string;
+}
+
+export interface DatabaseStoreConfig {
+  readonly driver: 'mysql' | 'pgsql' | 'sqlite';
+  readonly url: string | null;
+  readonly host: string;
+  readonly port: number;
+  readonly database: string;
+  readonly username: string;
+  readonly password: string;
+  readonly table: string;
+  /** The `key` column's value: the cache prefix, then the key. */
+  readonly key: string;
+}
+
+export type CacheStoreConfig =
+  | { readonly driver: 'file'; readonly directory: string; readonly key: string }
+  | RedisStoreConfig
+  | DatabaseStoreConfig
+  /** A store reverb-ts cannot read (memcached, dynamodb, array, …): named in a warning. */
+  | { readonly driver: 'unsupported'; readonly store: string; readonly reason: string };
+
+/** The key Reverb's RestartServer command writes with Cache::forever. */
+export const RESTART_KEY = 'laravel:reverb:restart';
+
+type Section = Record<string, unknown>;
+
+function section(value: unknown): Section {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Section) : {};
+}
+
+function text(value: unknown, fallback = ''): string {
+  return value === null || value === undefined || value === '' ? fallback : String(value);
+}
+
+/** Laravel's Str::slug for ASCII-ish names such as APP_NAME. */
+export function slug(title: string, separator: string): string {
+  const flip = separator === '-' ? '_' : '-';
+  return title
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .replaceAll(flip, separator)
+    .replaceAll('@', `${separator}at${separator}`)
+    .toLowerCase()
+    .replace(new RegExp(`[^${separator === '-' ? '\\-' : '_'}\\p{L}\\p{N}\\s]+`, 'gu'), '')
+    .replace(new RegExp(`[${separator === '-' ? '\\-' : '_'}\\s]+`, 'gu'), separator)
+    .replace(new RegExp(`^${separator}+|${separator}+$`, 'g'), '');
+}
+
+function fileText(path: string): string {
+  return existsSync(path) ? readFileSync(path, 'utf8') : '';
+}
+
+/** The cache and redis parts of Laravel's default config files, as functions of the environment. */
+export function laravelDefaults(vars: Env, projectDir: string): { cache: Section; database: Section } {
+  const cacheFile = fileText(join(projectDir, 'config/cache.php'));
+  const databaseFile = fileText(join(projectDir, 'config/database.php'));
+  const legacy = cacheFile.includes('CACHE_DRIVER');
+  const appName = text(envOr(vars, 'APP_NAME', 'laravel'));
+  const cachePrefix = cacheFile.includes("'-cache-'") ? `${slug(appName, '-')}-cache-` : `${slug(appName, '_')}_cache_`;
+  const redisPrefix = databaseFile.includes("'-database-'") ? `${slug(appName, '-')}-database-` : `${slug(appName, '_')}_database_`;
+  const redisConnection = (database: string) => ({
+    url: envOr(vars, 'REDIS_URL', null),
+    host: envOr(vars, 'REDIS_HOST', '127.0.0.1'),
+    username: envOr(vars, 'REDIS_USERNAME', null),
+    password: envOr(vars, 'REDIS_PASSWORD', null),
+    port: envOr(vars, 'REDIS_PORT', '6379'),
+    database,
+  });
+  const sqlConnection = (driver: string, port: string) => ({
+    driver,
+    url: envOr(vars, 'DB_URL', envOr(vars, 'DATABASE_URL', null)),
+    host: envOr(vars, 'DB_HOST', '127.0.0.1'),
+    port: envOr(vars, 'DB_PORT', port),
+    database: envOr(vars, 'DB_DATABASE', driver === 'sqlite' ? join(projectDir, 'database/database.sqlite') : 'laravel'),
+    username: envOr(vars, 'DB_USERNAME', 'root'),
+    password: envOr(vars, 'DB_PASSWORD', ''),
+    prefix: '',
+  });
+  return {
+    cache: {
+      default: legacy ? envOr(vars, 'CACHE_DRIVER', 'file') : envOr(vars, 'CACHE_STORE', envOr(vars, 'CACHE_DRIVER', 'database')),
+      stores: {
+        file: { driver: 'file', path: join(projectDir, 'storage/framework/cache/data') },
+        database: { driver: 'database', table: envOr(vars, 'DB_CACHE_TABLE', 'cache'), connection: envOr(vars, 'DB_CACHE_CONNECTION', null) },
+        redis: { driver: 'redis', connection: envOr(vars, 'REDIS_CACHE_CONNECTION', 'cache') },
+        memcached: { driver: 'memcached' },
+        array: { driver: 'array' },
+        dynamodb: { driver: 'dynamodb' },
+      },
+      prefix: envOr(vars, 'CACHE_PREFIX', cachePrefix),
+    },
+    database: {
+      default: envOr(vars, 'DB_CONNECTION', legacy ? 'mysql' : 'sqlite'),
+      connections: {
+        sqlite: sqlConnection('sqlite', ''),
+        mysql: sqlConnection('mysql', '3306'),
+        mariadb: sqlConnection('mariadb', '3306'),
+        pgsql: sqlConnection('pgsql', '5432'),
+      },
+      redis: {
+        options: { prefix: envOr(vars, 'REDIS_PREFIX', redisPrefix) },
+        default: redisConnection(text(envOr(vars, 'REDIS_DB', '0'), '0')),
+        cache: redisConnection(text(envOr(vars, 'REDIS_CACHE_DB', '1'), '1')),
+      },
+    },
+  };
+}
+
+const SQL_DRIVERS: Readonly<Record<string, DatabaseStoreConfig['driver']>> = { mysql: 'mysql', mariadb: 'mysql', pgsql: 'pgsql', sqlite: 'sqlite' };
+
+/** The default store of `cache` (config('cache')), with `database` (config('database')) for its connection. */
+export function resolveCacheStore(cacheSection: unknown, databaseSection: unknown): CacheStoreConfig {
+  const cache = section(cacheSection);
+  const database = section(databaseSection);
+  const name = text(cache.default, 'file');
+  const store = section(section(cache.stores)[name]);
+  const driver = text(store.driver, name);
+  const prefix = text(store.prefix ?? cache.prefix);
+
+  if (driver === 'file') {
+    return { driver, directory: text(store.path), key: RESTART_KEY };
+  }
+  if (driver === 'redis') {
+    const redis = section(database.redis);
+    const connection = section(redis[text(store.connection, 'default')]);
+    const optionPrefix = text(section(connection.options).prefix ?? section(redis.options).prefix);
+    return {
+      driver,
+      url: text(connection.url) || null,
+      host: text(connection.host, '127.0.0.1'),
+      port: Number(text(connection.port, '6379')),
+      username: text(connection.username) || null,
+      password: text(connection.password) || null,
+      database: Number(text(connection.database, '0')),
+      key: `${optionPrefix}${prefix ? `${prefix}:` : ''}${RESTART_KEY}`,
+    };
+  }
+  if (driver === 'database') {
+    const connectionName = text(store.connection, text(database.default, 'mysql'));
+    const connection = section(section(database.connections)[connectionName]);
+    const sqlDriver = SQL_DRIVERS[text(connection.driver)];
+    if (!sqlDriver) {
+      return { driver: 'unsupported', store: name, reason: `its database connection "${connectionName}" uses the ${text(connection.driver, 'unknown')} driver` };
+    }
+    return {
+      driver: sqlDriver,
+      url: text(connection.url) || null,
+      host: text(connection.host, '127.0.0.1'),
+      port: Number(text(connection.port, sqlDriver === 'pgsql' ? '5432' : '3306')),
+      database: text(connection.database),
+      username: text(connection.username, 'root'),
+      password: text(connection.password),
+      table: `${text(connection.prefix)}${text(store.table, 'cache')}`,
+      key: `${prefix}${RESTART_KEY}`,
+    };
+  }
+  return { driver: 'unsupported', store: name, reason: `reverb-ts reads the file, redis and database cache stores, not ${driver}` };
+}
