@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -102,6 +102,17 @@ describe('php artisan reverb:restart', () => {
       );
     });
   }
+
+  const hasPdoSqlite = execFileSync('php', ['-r', 'echo extension_loaded("pdo_sqlite") ? 1 : 0;'], { encoding: 'utf8' }) === '1';
+  it('restarts the server through the database cache store (SQLite, Laravel 11’s default, read through PHP)', hasPdoSqlite ? {} : { skip: 'PHP has no pdo_sqlite (apt-get install php-sqlite3)' }, async () => {
+    const dir = laravelProject({ CACHE_STORE: 'database', DB_CONNECTION: 'sqlite', APP_NAME: 'Laravel' });
+    // Laravel 11's defaults: database/database.sqlite, the cache table, prefix "laravel_cache_".
+    const sqlite = String.raw`$db = new PDO('sqlite:'.$argv[1]); $db->exec('CREATE TABLE IF NOT EXISTS cache ("key" varchar primary key, "value" text not null, "expiration" integer not null)'); if (isset($argv[2])) $db->prepare('INSERT INTO cache VALUES (?, ?, ?)')->execute([$argv[2], serialize(time()), time() + 315360000]);`;
+    const file = join(dir, 'database/database.sqlite');
+    mkdirSync(join(dir, 'database'));
+    execFileSync('php', ['-r', sqlite, '--', file]);
+    await expectRestart(dir, async () => void execFileSync('php', ['-r', sqlite, '--', file, `laravel_cache_${RESTART_KEY}`]), /database cache \(sqlite /);
+  });
 });
 
 type Run = (sql: string, values?: unknown[]) => Promise<void>;

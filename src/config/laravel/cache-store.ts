@@ -24,7 +24,7 @@ export interface RedisStoreConfig {
 }
 
 export interface DatabaseStoreConfig {
-  readonly driver: 'mysql' | 'pgsql' | 'sqlite';
+  readonly driver: 'mysql' | 'pgsql';
   readonly url: string | null;
   readonly host: string;
   readonly port: number;
@@ -36,10 +36,20 @@ export interface DatabaseStoreConfig {
   readonly key: string;
 }
 
+/** SQLite is read through PHP's PDO: a project on SQLite has it, and Node 20 has no SQLite of its own. */
+export interface SqliteStoreConfig {
+  readonly driver: 'sqlite';
+  readonly php: string;
+  readonly file: string;
+  readonly table: string;
+  readonly key: string;
+}
+
 export type CacheStoreConfig =
   | { readonly driver: 'file'; readonly directory: string; readonly key: string }
   | RedisStoreConfig
   | DatabaseStoreConfig
+  | SqliteStoreConfig
   /** A store reverb-ts cannot read (memcached, dynamodb, array, …): named in a warning. */
   | { readonly driver: 'unsupported'; readonly store: string; readonly reason: string };
 
@@ -130,10 +140,13 @@ export function laravelDefaults(vars: Env, projectDir: string): { cache: Section
   };
 }
 
-const SQL_DRIVERS: Readonly<Record<string, DatabaseStoreConfig['driver']>> = { mysql: 'mysql', mariadb: 'mysql', pgsql: 'pgsql', sqlite: 'sqlite' };
+const SQL_DRIVERS: Readonly<Record<string, DatabaseStoreConfig['driver'] | 'sqlite'>> = { mysql: 'mysql', mariadb: 'mysql', pgsql: 'pgsql', sqlite: 'sqlite' };
 
-/** The default store of `cache` (config('cache')), with `database` (config('database')) for its connection. */
-export function resolveCacheStore(cacheSection: unknown, databaseSection: unknown): CacheStoreConfig {
+/**
+ * The default store of `cache` (config('cache')), with `database`
+ * (config('database')) for its connection; `php` reads SQLite (null: none).
+ */
+export function resolveCacheStore(cacheSection: unknown, databaseSection: unknown, php: string | null): CacheStoreConfig {
   const cache = section(cacheSection);
   const database = section(databaseSection);
   const name = text(cache.default, 'file');
@@ -166,6 +179,11 @@ export function resolveCacheStore(cacheSection: unknown, databaseSection: unknow
     if (!sqlDriver) {
       return { driver: 'unsupported', store: name, reason: `its database connection "${connectionName}" uses the ${text(connection.driver, 'unknown')} driver` };
     }
+    const table = `${text(connection.prefix)}${text(store.table, 'cache')}`;
+    if (sqlDriver === 'sqlite') {
+      if (!php) return { driver: 'unsupported', store: name, reason: 'its SQLite database is read through php, which is not available' };
+      return { driver: sqlDriver, php, file: text(connection.database), table, key: `${prefix}${RESTART_KEY}` };
+    }
     return {
       driver: sqlDriver,
       url: text(connection.url) || null,
@@ -174,7 +192,7 @@ export function resolveCacheStore(cacheSection: unknown, databaseSection: unknow
       database: text(connection.database),
       username: text(connection.username, 'root'),
       password: text(connection.password),
-      table: `${text(connection.prefix)}${text(store.table, 'cache')}`,
+      table,
       key: `${prefix}${RESTART_KEY}`,
     };
   }

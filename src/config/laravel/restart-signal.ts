@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { ConfigError } from '../errors.js';
 import type { RestartSignal } from '../types.js';
 import { laravelDefaults, resolveCacheStore } from './cache-store.js';
+import { phpBinary } from './php.js';
 import type { LaravelConfig } from './project.js';
 
 export function restartSignal(cwd: string, env: NodeJS.ProcessEnv, laravel: LaravelConfig | undefined): RestartSignal | null {
@@ -18,6 +19,6 @@ export function restartSignal(cwd: string, env: NodeJS.ProcessEnv, laravel: Lara
   }
   // What PHP read wins; without it, Laravel's defaults from the environment.
   const defaults = laravel?.cache ? undefined : laravelDefaults(env, cwd);
-  const store = resolveCacheStore(laravel?.cache ?? defaults!.cache, laravel?.database ?? defaults?.database);
+  const store = resolveCacheStore(laravel?.cache ?? defaults!.cache, laravel?.database ?? defaults?.database, phpBinary(env));
   return { store, interval };
 }

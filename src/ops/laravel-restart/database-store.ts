@@ -2,17 +2,18 @@
  * Laravel's database cache store: the `cache` table's row whose `key` is the
  * prefixed key; its `expiration` (Unix time) passed means missing, as in
  * DatabaseStore::get. MySQL/MariaDB through mysql2, PostgreSQL through pg,
- * each a single connection that reconnects on the next read after a failure.
+ * each a single connection that reconnects on the next read after a failure;
+ * SQLite through PHP's PDO (sqlite-store.ts).
  */
 import type { DatabaseStoreConfig } from '../../config/laravel/cache-store.js';
 import type { CacheReader } from './reader.js';
 
-interface Row {
+export interface Row {
   value: string | Buffer;
   expiration: number | string;
 }
 
-function current(row: Row | undefined, now: number): string | null {
+export function current(row: Row | undefined, now: number): string | null {
   if (!row || Math.floor(now / 1000) >= Number(row.expiration)) return null;
   return Buffer.isBuffer(row.value) ? row.value.toString('latin1') : row.value;
 }
@@ -54,7 +55,6 @@ async function pgQuery(store: DatabaseStoreConfig): Promise<{ query: Query; clos
 }
 
 export async function openDatabaseStore(store: DatabaseStoreConfig): Promise<CacheReader> {
-  if (store.driver === 'sqlite') throw new Error('the sqlite cache store is not supported yet');
   const connect = store.driver === 'mysql' ? mysqlQuery : pgQuery;
   let connection = await connect(store);
   let broken = false;

@@ -8,6 +8,7 @@ import type { CacheStoreConfig } from '../../config/laravel/cache-store.js';
 import { openDatabaseStore } from './database-store.js';
 import { readFileStore } from './file-store.js';
 import { openRedisStore } from './redis-store.js';
+import { openSqliteStore } from './sqlite-store.js';
 
 export interface CacheReader {
   /** The stored value, or null when the key is missing or expired. */
@@ -23,6 +24,8 @@ export async function openCacheReader(store: ReadableStore): Promise<CacheReader
       return { read: () => readFileStore(store.directory, store.key), close: () => undefined };
     case 'redis':
       return openRedisStore(store);
+    case 'sqlite':
+      return openSqliteStore(store);
     default:
       return openDatabaseStore(store);
   }
@@ -35,6 +38,8 @@ export function describeStore(store: ReadableStore): string {
       return `file cache ${store.directory}`;
     case 'redis':
       return `redis cache ${store.url ? new URL(store.url).host : `${store.host}:${store.port}`} db ${store.database}`;
+    case 'sqlite':
+      return `database cache (sqlite ${store.file}) table ${store.table}`;
     default:
       return `database cache (${store.driver}) table ${store.table}`;
   }
