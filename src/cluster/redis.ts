@@ -94,11 +94,13 @@ export class RedisCluster implements Cluster {
   private registered = false;
   private registering = false;
   private registerAgain = false;
+  /** A heartbeat found this server unknown to Redis (it lost its data, or declared us dead) since the last registration. */
+  private forgotten = false;
   /**
-   * Set when Redis came back without this server's registration (it lost its
-   * data, or declared us dead) while clients were in presence channels: until
-   * then the other servers may still be re-registering, so the sync only adds
-   * members; afterwards one more sync removes those that are really gone.
+   * Set when Redis had forgotten this server while clients were in presence
+   * channels: until then the other servers may still be re-registering, so
+   * the sync only adds members; afterwards one more sync removes those that
+   * are really gone.
    */
   private removalsFrom: number | undefined;
   private timers: NodeJS.Timeout[] = [];
@@ -198,15 +200,16 @@ export class RedisCluster implements Cluster {
 
   private async registerOnce(): Promise<void> {
     try {
-      const missing = await this.link.send(() => this.run<number>('reverbHeartbeat', this.nodeId, this.timeoutMs));
+      await this.beat((command) => this.link.send(command));
       this.dirty = false;
       // Subscribed before the sync publishes the member lists, so that none is missed.
       await this.subscriber.subscribe(...this.topics);
       await this.link.send(() => this.run('reverbReconcile', this.nodeId, JSON.stringify(this.localState())));
-      if (missing === 1 && this.removalsFrom === undefined && !this.views.isEmpty) {
+      if (this.forgotten && this.removalsFrom === undefined && !this.views.isEmpty) {
         // Every live server reconnects within RECONNECT_MAX_MS; one silent for node_timeout on top counts as dead anyway.
         this.removalsFrom = Date.now() + RECONNECT_MAX_MS + this.timeoutMs;
       }
+      this.forgotten = false;
       await this.syncViews(this.removalsFrom === undefined);
       this.registered = true;
     } catch {
@@ -226,11 +229,16 @@ export class RedisCluster implements Cluster {
     if (args.length > 0) await this.link.send(() => this.run('reverbSyncPresence', this.nodeId, removals ? 1 : 0, ...args));
   }
 
+  /** The heartbeat script, through `send`; notes when Redis did not know this server. */
+  private async beat(send: (command: () => Promise<number>) => Promise<number>): Promise<void> {
+    if ((await send(() => this.run<number>('reverbHeartbeat', this.nodeId, this.timeoutMs))) === 1) this.forgotten = true;
+  }
+
   private async heartbeat(): Promise<void> {
     if (!this.link.available) return;
     try {
-      const missing = await this.link.ask(() => this.run<number>('reverbHeartbeat', this.nodeId, this.timeoutMs));
-      if (missing === 1 || this.dirty) return await this.register();
+      await this.beat((command) => this.link.ask(command));
+      if (this.forgotten || this.dirty) return await this.register();
       if (this.removalsFrom !== undefined && Date.now() >= this.removalsFrom) {
         this.removalsFrom = undefined;
         await this.syncViews(true);
