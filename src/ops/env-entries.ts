@@ -57,3 +57,24 @@ export function appendMissingEntries(text: string, groups: [string, string][][])
   const separator = text === '' ? '' : text.endsWith('\n') ? eol : eol + eol;
   return { text: text + separator + blocks.join(eol + eol) + eol, added };
 }
+
+const BROADCAST_KEYS = ['BROADCAST_CONNECTION', 'BROADCAST_DRIVER'] as const;
+
+/**
+ * What `reverb:install` does to Laravel's broadcaster: BROADCAST_CONNECTION
+ * (BROADCAST_DRIVER before Laravel 11) becomes `reverb` where it is `log`,
+ * `null` or empty, and is added where neither is set; any other choice
+ * (pusher, ably) is the user's and stays.
+ */
+export function enableReverbBroadcasting(text: string): { text: string; change: string } {
+  for (const key of BROADCAST_KEYS) {
+    const assignment = new RegExp(`^([ \\t]*(?:export[ \\t]+)?${key}[ \\t]*=[ \\t]*)(["']?)([^"'\\r\\n]*?)\\2([ \\t]*(?:#[^\\r\\n]*)?)$`, 'm');
+    const match = assignment.exec(text);
+    if (!match) continue;
+    const value = match[3]!.trim();
+    if (!['log', 'null', ''].includes(value.toLowerCase())) return { text, change: `${key}=${value} left as it is` };
+    return { text: text.replace(assignment, `$1reverb$4`), change: `set ${key}=reverb (was ${value || 'empty'})` };
+  }
+  const { text: appended } = appendMissingEntries(text, [[['BROADCAST_CONNECTION', 'reverb']]]);
+  return { text: appended, change: 'added BROADCAST_CONNECTION=reverb' };
+}

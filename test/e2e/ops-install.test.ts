@@ -94,8 +94,10 @@ describe('reverb install', () => {
     assert.equal(first.code, 0, first.stderr);
     assert.match(first.stdout, /Updated \.env: added REVERB_APP_SECRET, REVERB_PORT, REVERB_SCHEME, VITE_REVERB_APP_KEY, VITE_REVERB_HOST, VITE_REVERB_PORT, VITE_REVERB_SCHEME\./);
     const env = readFileSync(join(dir, '.env'), 'utf8');
-    assert.ok(env.startsWith(`${laravel}\n\n`), 'existing content is kept byte for byte, then a blank line');
-    assertLines(env.slice(laravel.length + 2, -1).split('\n'), [
+    // Every line is kept byte for byte but the broadcaster, which reverb:install turns to reverb.
+    const expected = laravel.replace('BROADCAST_CONNECTION=log', 'BROADCAST_CONNECTION=reverb');
+    assert.ok(env.startsWith(`${expected}\n\n`), 'existing content is kept, then a blank line');
+    assertLines(env.slice(expected.length + 2, -1).split('\n'), [
       /^REVERB_APP_SECRET=[a-z0-9]{20}$/,
       /^REVERB_PORT=8080$/,
       /^REVERB_SCHEME=http$/,
@@ -106,7 +108,8 @@ describe('reverb install', () => {
     assert.equal(parsed.REVERB_APP_ID, 'my-app-id');
     assert.equal(parsed.REVERB_APP_KEY, 'my-app-key');
     assert.equal(parsed.REVERB_HOST, 'ws.example.com');
-    assert.equal(parsed.BROADCAST_CONNECTION, 'log');
+    assert.equal(parsed.BROADCAST_CONNECTION, 'reverb');
+    assert.match(first.stdout, /Broadcasting in \.env: set BROADCAST_CONNECTION=reverb \(was log\)\./);
 
     const second = await runCli(['install'], { cwd: dir });
     assert.equal(second.code, 0, second.stderr);
