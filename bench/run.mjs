@@ -12,6 +12,9 @@
  *     [--node-options "--max-semi-space-size=1"]   (Node flags for reverb-ts only, space-separated)
  *     [--profile DIR]   (reverb-ts runs with --cpu-prof; the top costs are printed after each run)
  *   node bench/run.mjs cluster [--targets cluster1,cluster3] [--transport uws|ws] [--connections N]
+ *   node bench/run.mjs soak [--transport uws|ws] [--duration S] [--connections N] [--lifetime S] [--interval S]
+ *   node bench/run.mjs presence [--members N] [--cap C] [--targets uws,ws,soketi]
+ *   node bench/run.mjs faults [--transport uws|ws] [--connections N] [--stall S] [--heal S]
  *   node bench/run.mjs fanout --url ws://127.0.0.1:6001 --app-id ID --key KEY --secret SECRET [--pid PID]
  *
  * Loopback only. Raise the open-file limit first for large runs: ulimit -n 20000.
@@ -28,15 +31,20 @@ import churn from './scenarios/churn.mjs';
 import cluster from './scenarios/cluster.mjs';
 import connect from './scenarios/connect.mjs';
 import fanout from './scenarios/fanout.mjs';
+import faults from './scenarios/faults.mjs';
+import presence from './scenarios/presence.mjs';
+import soak from './scenarios/soak.mjs';
 import unicast from './scenarios/unicast.mjs';
 import slow from './scenarios/slow.mjs';
 import whisper from './scenarios/whisper.mjs';
 
-const SCENARIOS = Object.fromEntries([connect, fanout, unicast, whisper, api, churn, slow, cluster].map((scenario) => [scenario.name, scenario]));
+const SCENARIOS = Object.fromEntries(
+  [connect, fanout, unicast, whisper, api, churn, slow, cluster, presence, soak, faults].map((scenario) => [scenario.name, scenario]),
+);
 /** The servers a scenario runs against unless --targets says otherwise. */
 const DEFAULT_TARGETS = 'uws,ws,soketi';
 /** --smoke: a few seconds per scenario and small counts, for checking the tool itself. */
-const SMOKE = { connections: 200, duration: 2, hold: 1, population: 100, churnRate: 20 };
+const SMOKE = { connections: 200, duration: 2, hold: 1, population: 100, churnRate: 20, members: 50, lifetime: 1, stall: 2, heal: 20 };
 /** One worker process per this many connections, so that none nears the 20 000 open-files limit. */
 const CONNECTIONS_PER_WORKER = 8000;
 
@@ -63,6 +71,12 @@ const { values, positionals } = parseArgs({
     population: { type: 'string' },
     stalled: { type: 'string' },
     'churn-rate': { type: 'string' },
+    members: { type: 'string' },
+    cap: { type: 'string' },
+    lifetime: { type: 'string' },
+    interval: { type: 'string' },
+    stall: { type: 'string' },
+    heal: { type: 'string' },
     outstanding: { type: 'string' },
     publishers: { type: 'string' },
     smoke: { type: 'boolean', default: false },
@@ -83,7 +97,10 @@ if (!scenarios[0]) {
 const numeric = (name) => (values[name] === undefined ? undefined : values[name] === 'max' ? 'max' : Number(values[name]));
 function optionsFor(scenario) {
   const given = Object.fromEntries(
-    ['connections', 'duration', 'rate', 'payload', 'channels', 'hold', 'group', 'batch', 'concurrency', 'population', 'outstanding', 'publishers', 'stalled']
+    [
+      ...['connections', 'duration', 'rate', 'payload', 'channels', 'hold', 'group', 'batch', 'concurrency', 'population', 'outstanding', 'publishers'],
+      ...['stalled', 'members', 'cap', 'lifetime', 'interval', 'stall', 'heal'],
+    ]
       .map((name) => [name, numeric(name)])
       .concat([['churnRate', numeric('churn-rate')]])
       .filter(([, value]) => value !== undefined),
@@ -92,9 +109,11 @@ function optionsFor(scenario) {
   return { ...scenario.defaults, ...smoke, ...given };
 }
 
+/** A scenario's `targets`: a list, or a function of --transport (the soak runs on the one transport it names). */
 function kindsFor(scenario) {
   if (values.url) return ['external'];
-  return (values.targets ?? scenario.targets ?? DEFAULT_TARGETS).split(',').map((kind) => kind.trim());
+  const targets = typeof scenario.targets === 'function' ? scenario.targets(values.transport) : scenario.targets;
+  return (values.targets ?? targets ?? DEFAULT_TARGETS).split(',').map((kind) => kind.trim());
 }
 // Checked before anything starts: the other scenarios measure one server's pid and address.
 for (const scenario of scenarios) {
@@ -118,6 +137,7 @@ for (const scenario of scenarios) {
   const kinds = kindsFor(scenario);
   console.error(`\n${scenario.name}: ${scenario.summary}\n  options ${JSON.stringify(options)}`);
   const rows = [];
+  const details = [];
   const profiles = [];
   for (const kind of kinds) {
     const profileDir = profileDirFor(scenario, kind);
@@ -126,14 +146,16 @@ for (const scenario of scenarios) {
     const target =
       kind === 'external'
         ? await externalTarget({ url: values.url, appId: values['app-id'], key: values.key, secret: values.secret, pid: values.pid })
-        : await startTarget(kind, { peerDir: values['soketi-peer'], nodeArgs, transport: values.transport });
-    const connections = options.connections ?? options.population ?? 0;
+        : await startTarget(kind, { peerDir: values['soketi-peer'], nodeArgs, transport: values.transport, settings: scenario.settings?.(options) });
+    const connections = options.connections ?? options.population ?? options.members ?? 0;
     const pool = new WorkerPool(Number(values.workers ?? Math.max(1, Math.ceil(connections / CONNECTIONS_PER_WORKER))));
     console.error(`- ${target.label}: ${target.description}, pid ${target.pids?.join(', ') ?? target.pid ?? 'unknown'}`);
     try {
       const values_ = await scenario.run({ target, pool, options, log });
       if (values_.errors?.length) log(`errors: ${[...new Set(values_.errors)].slice(0, 5).join(' | ')}`);
       rows.push({ label: target.label, kind: target.kind, values: values_ });
+      // Scenarios with more to say than one row per server (faults: a row per phase) give it as markdown.
+      if (values_.details) details.push(`#### ${target.label}\n\n${values_.details}`);
     } finally {
       await pool.close();
       await target.stop();
@@ -143,6 +165,7 @@ for (const scenario of scenarios) {
   }
   const markdown = table(scenario.metrics, rows, scenario.baseline);
   console.log(`\n### ${scenario.name}\n\n${scenario.summary}; options \`${JSON.stringify(options)}\`\n\n${markdown}\n`);
+  if (details.length) console.log(`${details.join('\n\n')}\n`);
   if (profiles.length) console.log(`${profiles.join('\n\n')}\n`);
   report.push({ scenario: scenario.name, options, rows });
 }

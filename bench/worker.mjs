@@ -6,9 +6,13 @@
 import { Histogram } from './lib/histogram.mjs';
 import { sleep, stampedData } from './lib/clock.mjs';
 import { Publisher } from './lib/publisher.mjs';
+import { SessionSet } from './lib/sessions.mjs';
 import { Subscribers, channelFor } from './lib/subscribers.mjs';
 
 const subscribers = new Subscribers();
+const sessions = new SessionSet();
+/** What the coordinator may ask of the sessions (bench/lib/session-pool.mjs). */
+const SESSION_OPS = new Set(['openMany', 'churn', 'stats', 'reset', 'mark', 'closeSome', 'closeAll', 'phaseReport', 'truth', 'compareViews']);
 let publisher;
 let progressTimer;
 /** pusher-js pings after 30 s of silence at the latest (Reverb's activity_timeout); so do we. */
@@ -158,8 +162,14 @@ const commands = {
     }
   },
   credit: ({ delivered }) => publisher?.credit(delivered),
+  stopPublishing: () => publisher?.stop(),
+  sessions: ({ op, args }) => {
+    if (!SESSION_OPS.has(op)) throw new Error(`unknown sessions operation ${op}`);
+    return sessions[op](args);
+  },
   closeAll: async () => {
     subscribers.closeAll();
+    sessions.closeAll();
     await sleep(200);
   },
 };
@@ -176,5 +186,6 @@ process.on('disconnect', () => {
   clearInterval(keepAliveTimer);
   clearInterval(progressTimer);
   subscribers.closeAll();
+  sessions.closeAll();
   setTimeout(() => process.exit(0), 200).unref();
 });

@@ -29,4 +29,15 @@ export function readStamp(buffer, start, end) {
   return value;
 }
 
+/** The marker in front of a per-channel sequence number, which sequenced publishers put before the stamp. */
+export const SEQUENCE_MARKER = '~s=';
+
+/** The decimal number after `marker` in an event's data string, or -1 (for receivers that parse frames anyway). */
+export function numberAfter(text, marker) {
+  const at = text.indexOf(marker);
+  if (at < 0) return -1;
+  const digits = /^\d+/.exec(text.slice(at + marker.length, at + marker.length + 20));
+  return digits ? Number(digits[0]) : -1;
+}
+
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -36,8 +36,13 @@ export class HttpConnection {
     socket.on('close', () => fail());
   }
 
-  /** Sends one request; resolves with { status, body }. Reconnects when the server closed. */
-  request(method, path, body = '') {
+  /**
+   * Sends one request; resolves with { status, body }. Reconnects when the
+   * server closed. With `timeoutMs`, a server that does not answer in time
+   * costs the connection (an HTTP/1.1 answer cannot be skipped) and the
+   * promise rejects.
+   */
+  request(method, path, body = '', timeoutMs = 0) {
     if (this.waiting) throw new Error('one request at a time per HttpConnection');
     if (!this.socket) this.open();
     const length = Buffer.byteLength(body);
@@ -46,7 +51,12 @@ export class HttpConnection {
         (length ? `Content-Type: application/json\r\nContent-Length: ${length}\r\n\r\n${body}` : '\r\n'),
     );
     return new Promise((resolve, reject) => {
-      this.waiting = { resolve, reject };
+      const timer = timeoutMs ? setTimeout(() => this.close(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs) : undefined;
+      const settled = (settle) => (value) => {
+        clearTimeout(timer);
+        settle(value);
+      };
+      this.waiting = { resolve: settled(resolve), reject: settled(reject) };
     });
   }
 
@@ -59,15 +69,19 @@ export class HttpConnection {
     if (this.buffer.length < end + 4 + length) return;
     const response = { status: Number(head.slice(9, 12)), body: this.buffer.toString('utf8', end + 4, end + 4 + length) };
     this.buffer = this.buffer.subarray(end + 4 + length);
-    if (/\r\nconnection:\s*close/i.test(head)) this.close();
     const waiting = this.waiting;
     this.waiting = undefined;
+    if (/\r\nconnection:\s*close/i.test(head)) this.close();
     waiting?.resolve(response);
   }
 
-  close() {
+  /** Drops the connection; a request still waiting for its answer rejects with `reason`. */
+  close(reason = new Error('connection closed')) {
     const socket = this.socket;
+    const waiting = this.waiting;
     this.socket = undefined;
+    this.waiting = undefined;
     socket?.destroy();
+    waiting?.reject(reason);
   }
 }

@@ -80,6 +80,29 @@ export class WorkerPool {
     }
   }
 
+  /**
+   * Publishes sequenced events (see Publisher) at `rate` to `channels` in the
+   * background, each request bounded by 5 s so that a stalled server shows
+   * as failures, until the returned stop() (which resolves with the
+   * publisher's result). `backstopMs` only bounds a run nobody stops.
+   */
+  publishInBackground(target, { rate, channels, payloadBytes = 100, backstopMs = 60 * 60_000 }) {
+    const run = this.publish(target, {
+      rate,
+      durationMs: backstopMs,
+      concurrency: 1,
+      channels,
+      batchSize: 0,
+      payloadBytes,
+      sequenced: true,
+      requestTimeoutMs: 5000,
+    });
+    return async () => {
+      await this.publisher.send('stopPublishing');
+      return run;
+    };
+  }
+
   /** Runs `cmd` on every worker; `args(worker)` gives each its arguments. */
   all(cmd, args = () => ({})) {
     return Promise.all(this.workers.map((worker) => worker.send(cmd, args(worker))));
@@ -167,6 +190,11 @@ export class WorkerPool {
       ),
     );
   }
+}
+
+/** Worker `number`'s part of `count` things spread as evenly as possible over `workers`. */
+export function shareOf(count, workers, number) {
+  return Math.floor(count / workers) + (number < count % workers ? 1 : 0);
 }
 
 function sum(results, key) {

@@ -34,3 +34,25 @@ export function sample(pid) {
   if (!pid) return { at: Date.now() };
   return { at: Date.now(), rss: rssBytes(pid), cpu: cpuSeconds(pid), handles: openHandles(pid) };
 }
+
+/**
+ * Samples the process every `everyMs` until stopped, for the peaks a
+ * before/after pair would miss; `stop()` returns { rss, handles } at their
+ * highest (NaN when the pid is unknown).
+ */
+export function peakSampler(pid, everyMs = 200) {
+  const peak = { rss: NaN, handles: NaN };
+  const take = () => {
+    if (!pid) return;
+    const now = sample(pid);
+    peak.rss = Number.isNaN(peak.rss) ? now.rss : Math.max(peak.rss, now.rss);
+    peak.handles = Number.isNaN(peak.handles) ? now.handles : Math.max(peak.handles, now.handles);
+  };
+  take();
+  const timer = setInterval(take, everyMs);
+  return () => {
+    clearInterval(timer);
+    take();
+    return { ...peak };
+  };
+}

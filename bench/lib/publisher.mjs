@@ -4,15 +4,20 @@
  * with flow control, its subscribers) keep up.
  */
 import { Histogram } from './histogram.mjs';
-import { sleep, stampedData } from './clock.mjs';
+import { SEQUENCE_MARKER, sleep, stampedData } from './clock.mjs';
 import { HttpConnection } from './http-client.mjs';
 import { signedQuery } from './pusher-sign.mjs';
 
 /**
  * options: { rate: number | 'max', durationMs, concurrency, channels: string[],
- *   batchSize (0 = /events), payloadBytes, deliveriesPerEvent, maxOutstanding }
+ *   batchSize (0 = /events), payloadBytes, deliveriesPerEvent, maxOutstanding,
+ *   sequenced, requestTimeoutMs }
  * `credit()` reports deliveries seen by the subscribers; with `maxOutstanding`
  * the publisher waits while more deliveries than that are still on their way.
+ * `sequenced` numbers the events of each channel (`~s=N;` in the data, from
+ * 0) so that receivers can tell a gap from an event sent before they joined;
+ * `requestTimeoutMs` bounds each request (a server that stops answering then
+ * counts failures instead of stalling the run); `stop()` ends the run early.
  */
 export class Publisher {
   constructor(target, options) {
@@ -26,6 +31,13 @@ export class Publisher {
     this.delivered = 0;
     this.creditWaiters = [];
     this.cursor = 0;
+    this.sequences = new Map();
+    this.acceptedByChannel = {};
+  }
+
+  stop() {
+    this.deadline = 0;
+    this.credit(this.delivered);
   }
 
   credit(delivered) {
@@ -49,6 +61,7 @@ export class Publisher {
       errors: this.errors,
       seconds: (Date.now() - started) / 1000,
       apiLatency: this.apiLatency.toJSON(),
+      acceptedByChannel: this.acceptedByChannel,
     };
   }
 
@@ -57,17 +70,16 @@ export class Publisher {
     const path = `/apps/${this.target.appId}/${batchSize ? 'batch_events' : 'events'}`;
     try {
       while (await this.permit()) {
-        const events = batchSize || 1;
-        const body = batchSize
-          ? JSON.stringify({ batch: Array.from({ length: batchSize }, () => this.event()) })
-          : JSON.stringify(this.event());
+        const batch = Array.from({ length: batchSize || 1 }, () => this.event());
+        const events = batch.length;
+        const body = JSON.stringify(batchSize ? { batch } : batch[0]);
         this.sentEvents += events;
         const query = signedQuery({ method: 'POST', path, body, key: this.target.key, secret: this.target.secret });
         const started = performance.now();
         try {
-          const response = await connection.request('POST', `${path}?${query}`, body);
+          const response = await connection.request('POST', `${path}?${query}`, body, this.options.requestTimeoutMs);
           this.apiLatency.record((performance.now() - started) * 1000);
-          if (response.status === 200) this.accepted += events;
+          if (response.status === 200) this.accept(batch);
           else this.fail(events, `HTTP ${response.status} ${response.body.slice(0, 200)}`);
         } catch (error) {
           this.fail(events, error.message);
@@ -78,6 +90,11 @@ export class Publisher {
     }
   }
 
+  accept(batch) {
+    this.accepted += batch.length;
+    for (const { channel } of batch) this.acceptedByChannel[channel] = (this.acceptedByChannel[channel] ?? 0) + 1;
+  }
+
   fail(events, message) {
     this.failed += events;
     if (this.errors.length < 5) this.errors.push(message);
@@ -86,7 +103,11 @@ export class Publisher {
   event() {
     const { channels, payloadBytes } = this.options;
     const channel = channels[this.cursor++ % channels.length];
-    return { name: 'bench-event', channel, data: stampedData(payloadBytes) };
+    const data = stampedData(payloadBytes);
+    if (!this.options.sequenced) return { name: 'bench-event', channel, data };
+    const sequence = this.sequences.get(channel) ?? 0;
+    this.sequences.set(channel, sequence + 1);
+    return { name: 'bench-event', channel, data: `${SEQUENCE_MARKER}${sequence};${data}` };
   }
 
   /** Waits for the next send slot; false once the run is over. */

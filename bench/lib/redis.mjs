@@ -8,8 +8,9 @@ import { freePorts, spawnServer, stopChild } from './spawn.mjs';
 
 const READY = 'Ready to accept connections';
 
-export async function startRedis(timeoutMs = 10_000) {
-  const port = await freePorts(1);
+/** `port`: a given one (a restart where the servers expect Redis), else a free one. */
+export async function startRedis({ port, timeoutMs = 10_000 } = {}) {
+  port ??= await freePorts(1);
   const { child, output } = spawnServer('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
   let failure;
   child.once('error', (error) => (failure = error));

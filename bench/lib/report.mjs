@@ -12,15 +12,22 @@ export const COLUMNS = {
   missing: { key: 'missing', label: 'missing msgs', digits: 0 },
 };
 
-const format = (value, digits) =>
-  value === undefined || Number.isNaN(value) ? 'n/a' : Number(value).toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+/** Not measured in this row (undefined) prints as –, a measurement that gave no number (NaN) as n/a. */
+const format = (value, digits) => {
+  if (value === undefined || value === '') return '–';
+  if (digits === 'text') return String(value).replaceAll('|', '\\|');
+  if (Number.isNaN(value)) return 'n/a';
+  return Number(value).toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+};
 
 /**
  * metrics: [{ key, label, digits, better: 'higher' | 'lower' | undefined }]
- * rows: [{ label, kind, values }]; `baseline`: the kind of the row the ratios divide by.
+ * rows: [{ label, kind, values }]; `baseline`: the kind of the row the ratios
+ * divide by; `rowHeading`: what the rows are (servers, or the phases of one run).
+ * A metric with `digits: 'text'` prints its value as it is.
  */
-export function table(metrics, rows, baseline = 'soketi') {
-  const header = `| server | ${metrics.map((metric) => metric.label).join(' | ')} |`;
+export function table(metrics, rows, baseline = 'soketi', rowHeading = 'server') {
+  const header = `| ${rowHeading} | ${metrics.map((metric) => metric.label).join(' | ')} |`;
   const rule = `| --- | ${metrics.map(() => '---:').join(' | ')} |`;
   const lines = rows.map((row) => `| ${row.label} | ${metrics.map((metric) => format(row.values[metric.key], metric.digits ?? 1)).join(' | ')} |`);
   const base = rows.find((row) => row.kind === baseline);

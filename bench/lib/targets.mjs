@@ -46,6 +46,26 @@ async function waitUntilServing(target, child, output, timeoutMs = 30_000) {
   throw new Error(`${target.label} did not start serving within ${timeoutMs} ms:\n${output()}`);
 }
 
+/**
+ * Server settings a scenario may change (`settings` of startTarget), as
+ * each server's environment variable: the presence member cap
+ * (`max_presence_members_per_channel` of the app in both).
+ */
+const SETTING_VARIABLES = {
+  maxPresenceMembers: { reverb: 'REVERB_APP_MAX_PRESENCE_MEMBERS_PER_CHANNEL', soketi: 'SOKETI_DEFAULT_APP_MAX_PRESENCE_MEMBERS_PER_CHANNEL' },
+};
+
+function settingsEnvironment(server, settings = {}) {
+  return Object.fromEntries(Object.entries(settings).map(([name, value]) => [SETTING_VARIABLES[name][server], String(value)]));
+}
+
+/** `, name value` for each setting, for the target's description. */
+function settingsNote(settings = {}) {
+  return Object.entries(settings)
+    .map(([name, value]) => `, ${name} ${value}`)
+    .join('');
+}
+
 /** Environment without the caller's REVERB_* and REDIS_* settings, so that only ours apply. */
 function cleanEnvironment() {
   return Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('REVERB_') && !name.startsWith('REDIS_')));
@@ -79,6 +99,8 @@ async function startReverb(transport, nodeArgs = [], env = {}) {
     throw error;
   }
   target.description = (/Transport: (.*)/.exec(output())?.[1] ?? transport) + (nodeArgs.length ? `, node ${nodeArgs.join(' ')}` : '');
+  /** The exit code or signal once the server is gone (a crash, a kill), else null. */
+  target.exited = () => child.exitCode ?? child.signalCode;
   target.stop = async () => {
     await stopChild(child);
     rmSync(cwd, { recursive: true, force: true });
@@ -86,7 +108,7 @@ async function startReverb(transport, nodeArgs = [], env = {}) {
   return target;
 }
 
-async function startSoketi(peerDir) {
+async function startSoketi(peerDir, settings) {
   const soketiDir = process.env.SOKETI_DIR ?? join(tmpdir(), 'soketi-peer');
   if (!existsSync(join(soketiDir, 'node_modules/@soketi/soketi/bin/server.js'))) {
     console.error(`installing soketi into ${soketiDir} (${peerDir}/install.sh) ...`);
@@ -95,7 +117,7 @@ async function startSoketi(peerDir) {
   }
   const port = await freePorts(3);
   const { child, output } = spawnServer('bash', [join(peerDir, 'start.sh'), String(port)], {
-    env: { ...process.env, SOKETI_DIR: soketiDir, SOKETI_DEFAULT_APP_ENABLE_CLIENT_MESSAGES: 'true' },
+    env: { ...process.env, SOKETI_DIR: soketiDir, SOKETI_DEFAULT_APP_ENABLE_CLIENT_MESSAGES: 'true', ...settingsEnvironment('soketi', settings) },
   });
   // start.sh exec's node: the child's pid is soketi's.
   const target = { kind: 'soketi', label: LABELS.soketi, host: '127.0.0.1', port, ...APP, pid: child.pid, output };
@@ -105,7 +127,7 @@ async function startSoketi(peerDir) {
     await stopChild(child);
     throw error;
   }
-  target.description = 'soketi 1.6.1 on uWS 20.30 (trufflesuite republish), local adapter';
+  target.description = `soketi 1.6.1 on uWS 20.30 (trufflesuite republish), local adapter${settingsNote(settings)}`;
   target.stop = () => stopChild(child);
   return target;
 }
@@ -133,10 +155,12 @@ export async function externalTarget({ url, appId, key, secret, pid }) {
  * `count` reverb-ts servers with scaling on, linked by a redis-server of
  * their own under a namespace of their own. `servers` lists them (A first:
  * the cluster scenario publishes there); `pids` are the servers' for the CPU
- * figures, `redisPid` Redis's. Whatever started is stopped again on failure.
+ * figures, `redisPid` Redis's. `restartRedis()` starts a new redis-server on
+ * the same port (after the faults scenario killed the first). Whatever
+ * started is stopped again on failure.
  */
-async function startCluster(count, transport, nodeArgs) {
-  const redis = await startRedis();
+async function startCluster(count, transport, nodeArgs, settings) {
+  let redis = await startRedis();
   const servers = [];
   const stop = async () => {
     // Servers first: a graceful shutdown deregisters from the Redis still running.
@@ -147,6 +171,7 @@ async function startCluster(count, transport, nodeArgs) {
     REVERB_SCALING_ENABLED: 'true',
     REVERB_SCALING_CHANNEL: `bench-${randomBytes(4).toString('hex')}`,
     REDIS_URL: redis.url,
+    ...settingsEnvironment('reverb', settings),
   };
   try {
     // One at a time: each start is short, and a failure leaves a known list to stop.
@@ -155,26 +180,38 @@ async function startCluster(count, transport, nodeArgs) {
     await stop();
     throw error;
   }
-  const pids = servers.map((server) => server.pid);
-  return {
+  const cluster = {
     kind: `cluster${count}`,
     label: `cluster${count}: ${count} × ${LABELS[transport]} + Redis`,
     servers,
-    pids,
+    pids: servers.map((server) => server.pid),
     redisPid: redis.pid,
-    description: `${count} × ${servers[0].description}, scaling on (namespace ${env.REVERB_SCALING_CHANNEL}), redis-server ${redis.version} on port ${redis.port}`,
+    description: `${count} × ${servers[0].description}, scaling on (namespace ${env.REVERB_SCALING_CHANNEL}), redis-server ${redis.version} on port ${redis.port}${settingsNote(settings)}`,
     stop,
+    restartRedis: async () => {
+      await redis.stop();
+      redis = await startRedis({ port: redis.port });
+      cluster.redisPid = redis.pid;
+    },
   };
+  return cluster;
 }
 
 /** More servers than this on one machine measure the scheduler, not the cluster. */
 const MAX_CLUSTER = 8;
 
-/** `transport`: the transport of cluster targets (uws or ws); `nodeArgs`: see startReverb. */
-export function startTarget(kind, { peerDir, nodeArgs, transport = 'uws' }) {
-  if (kind === 'soketi') return startSoketi(peerDir);
-  if (kind === 'uws' || kind === 'ws') return startReverb(kind, nodeArgs);
+/**
+ * `transport`: the transport of cluster targets (uws or ws); `nodeArgs`: see
+ * startReverb; `settings`: see SETTING_VARIABLES.
+ */
+export async function startTarget(kind, { peerDir, nodeArgs, transport = 'uws', settings }) {
+  if (kind === 'soketi') return startSoketi(peerDir, settings);
+  if (kind === 'uws' || kind === 'ws') {
+    const target = await startReverb(kind, nodeArgs, settingsEnvironment('reverb', settings));
+    target.description += settingsNote(settings);
+    return target;
+  }
   const size = Number(/^cluster(\d+)$/.exec(kind)?.[1]);
-  if (size >= 1 && size <= MAX_CLUSTER && (transport === 'uws' || transport === 'ws')) return startCluster(size, transport, nodeArgs);
+  if (size >= 1 && size <= MAX_CLUSTER && (transport === 'uws' || transport === 'ws')) return startCluster(size, transport, nodeArgs, settings);
   throw new Error(`unknown target ${kind} (expected uws, ws, soketi or cluster1..cluster${MAX_CLUSTER} with --transport uws|ws)`);
 }

@@ -7,37 +7,23 @@
  * every event, on time, regardless.
  */
 import { sleep } from '../lib/clock.mjs';
-import { HttpConnection } from '../lib/http-client.mjs';
+import { ApiClient } from '../lib/api-client.mjs';
 import { drained, latencyMs } from '../lib/measure.mjs';
-import { rssBytes } from '../lib/proc.mjs';
-import { signedQuery } from '../lib/pusher-sign.mjs';
+import { shareOf } from '../lib/pool.mjs';
+import { peakSampler, rssBytes } from '../lib/proc.mjs';
 
 const MB = 2 ** 20;
 const CHANNEL = 'slow';
 
 /** The channel's subscription_count from the server's HTTP API (standard Pusher channel info). */
 async function subscriptionCount(target) {
-  const path = `/apps/${target.appId}/channels/${CHANNEL}`;
-  const query = signedQuery({ method: 'GET', path, key: target.key, secret: target.secret, query: { info: 'subscription_count' } });
-  const connection = new HttpConnection({ host: target.host, port: target.port });
+  const api = new ApiClient(target);
   try {
-    const response = await connection.request('GET', `${path}?${query}`);
+    const response = await api.call('GET', `/channels/${CHANNEL}`, { query: { info: 'subscription_count' } });
     return response.status === 200 ? (JSON.parse(response.body).subscription_count ?? 0) : NaN;
   } finally {
-    connection.close();
+    api.close();
   }
-}
-
-/** Samples the server's RSS every 200 ms until stopped; returns the peak. */
-function rssPeak(pid) {
-  let peak = pid ? rssBytes(pid) : NaN;
-  const timer = setInterval(() => {
-    if (pid) peak = Math.max(peak, rssBytes(pid));
-  }, 200);
-  return () => {
-    clearInterval(timer);
-    return peak;
-  };
 }
 
 export default {
@@ -60,13 +46,13 @@ export default {
     if (setup.ready < n) log(`only ${setup.ready}/${n} subscribed: ${setup.errors.join('; ')}`);
     const workers = pool.workers.length;
     const paused = await pool.all('stall', (worker) => ({
-      count: Math.floor(stalled / workers) + (worker.number < stalled % workers ? 1 : 0),
+      count: shareOf(stalled, workers, worker.number),
     }));
     const stalledCount = paused.reduce((total, result) => total + result.stalled, 0);
     const readers = setup.ready - stalledCount;
     await pool.reset();
     const before = target.pid ? rssBytes(target.pid) : NaN;
-    const peak = rssPeak(target.pid);
+    const peak = peakSampler(target.pid);
     const published = await pool.publish(target, {
       rate: options.rate,
       durationMs: options.duration * 1000,
@@ -80,7 +66,7 @@ export default {
     const stats = await drained(pool, published.accepted * readers);
     // What the server still holds a moment later, once any drop it decided on took effect.
     await sleep(1000);
-    const rssPeakBytes = peak();
+    const rssPeakBytes = peak().rss;
     const after = target.pid ? rssBytes(target.pid) : NaN;
     const subscribed = await subscriptionCount(target);
     log(
