@@ -83,6 +83,9 @@ export default {
       max_connections_per_ip_per_second: env('REVERB_MAX_CONNECTIONS_PER_IP_PER_SECOND'),
       // Proxies whose X-Forwarded-For names the client address, e.g. ['127.0.0.1'].
       trusted_proxies: env('REVERB_TRUSTED_PROXIES', ''),
+      // Seconds a webhook request may take; webhook events that may wait per target.
+      webhook_timeout: env('REVERB_WEBHOOK_TIMEOUT', 10),
+      webhook_queue_size: env('REVERB_WEBHOOK_QUEUE_SIZE', 10_000),
     },
   },
 
@@ -130,6 +133,20 @@ export default {
         max_presence_user_info_size: env('REVERB_APP_MAX_PRESENCE_USER_INFO_SIZE', 1024),
         // Inbound messages of any kind per connection per second.
         max_messages_per_second: env('REVERB_APP_MAX_MESSAGES_PER_SECOND', 200),
+        // Send pusher_internal:subscription_count to subscribers (Pusher's opt-in feature).
+        subscription_count_events: env('REVERB_APP_SUBSCRIPTION_COUNT_EVENTS', false),
+        // Seconds a connection may stay without signing in or joining a private channel; null = forever.
+        authorized_connections_timeout: env('REVERB_APP_AUTHORIZED_CONNECTIONS_TIMEOUT'),
+        // Webhooks (docs/webhooks.md): a list of { url, event_types, filter, headers }.
+        webhooks: env('REVERB_APP_WEBHOOK_URL')
+          ? [{ url: env('REVERB_APP_WEBHOOK_URL'), event_types: env('REVERB_APP_WEBHOOK_EVENTS') }]
+          : [],
+        // Gather webhook events per window into one request (off: one event per request, as Pusher).
+        webhook_batching: {
+          enabled: env('REVERB_APP_WEBHOOK_BATCHING', false),
+          window_ms: env('REVERB_APP_WEBHOOK_BATCHING_WINDOW', 50),
+          max_events: env('REVERB_APP_WEBHOOK_BATCHING_MAX_EVENTS', 100),
+        },
       },
     ],
   },
