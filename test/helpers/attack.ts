@@ -275,6 +275,24 @@ export const textFrame = (text: string): Buffer => clientFrame(0x1, text);
 export const pingFrame = (payload: string | Buffer = ''): Buffer => clientFrame(0x9, payload);
 const PONG = clientFrame(0xa);
 
+/** Frames packed into chunks of about `bytes` bytes: one write carries many frames. */
+export function chunked(frames: readonly Buffer[], bytes = 64 * 1024): Buffer[] {
+  const chunks: Buffer[] = [];
+  let pending: Buffer[] = [];
+  let size = 0;
+  for (const frame of frames) {
+    pending.push(frame);
+    size += frame.length;
+    if (size >= bytes) {
+      chunks.push(Buffer.concat(pending));
+      pending = [];
+      size = 0;
+    }
+  }
+  if (pending.length) chunks.push(Buffer.concat(pending));
+  return chunks;
+}
+
 /** `frame` repeated to about `bytes` bytes: one write carries many frames. */
 export function repeated(frame: Buffer, bytes = 64 * 1024): Buffer {
   return Buffer.concat(Array.from({ length: Math.max(1, Math.floor(bytes / frame.length)) }, () => frame));
@@ -419,17 +437,20 @@ export class RawSocket {
   }
 
   /**
-   * Writes `chunk` over and over, as fast as the server takes it, until the
-   * server cuts the connection, `stop()` says so, or `maxMs` passes. Yields to
-   * the event loop between writes so that the canary and the sampler keep
-   * running. Resolves with the bytes written.
+   * Writes `chunk` over and over (or, given a list, each chunk once), as fast
+   * as the server takes it, until the server cuts the connection, `stop()`
+   * says so, or `maxMs` passes. Yields to the event loop between writes so
+   * that the canary and the sampler keep running. Resolves with the bytes written.
    */
-  async flood(chunk: Buffer, options: { maxMs: number; stop?: () => boolean }): Promise<number> {
+  async flood(chunk: Buffer | readonly Buffer[], options: { maxMs: number; stop?: () => boolean }): Promise<number> {
     const deadline = performance.now() + options.maxMs;
+    const chunks = Buffer.isBuffer(chunk) ? undefined : chunk;
     let written = 0;
-    while (!this.isClosed && !options.stop?.() && performance.now() < deadline) {
-      written += chunk.length;
-      if (this.socket.write(chunk)) {
+    for (let i = 0; !this.isClosed && !options.stop?.() && performance.now() < deadline; i++) {
+      const next = chunks ? chunks[i] : (chunk as Buffer);
+      if (next === undefined) break;
+      written += next.length;
+      if (this.socket.write(next)) {
         await nextTurn();
         continue;
       }
@@ -529,7 +550,7 @@ export async function waitUntil(
 export async function floodUntilClosed(
   scene: Scene,
   attacker: RawSocket,
-  chunk: Buffer,
+  chunk: Buffer | readonly Buffer[],
   options: { channel?: string; app?: TestApp; subscribed?: boolean; maxMs?: number } = {},
 ): Promise<number> {
   const { channel = 'attacker', app = DEFAULT_APP, maxMs = 5000 } = options;
