@@ -11,8 +11,8 @@ import { sleep } from './clock.mjs';
 import { Histogram } from './histogram.mjs';
 import { latencyMs } from './measure.mjs';
 
-/** GET /up alone, unsigned: is the server answering at all. */
-export const UP = [{ name: 'GET /up', method: 'GET', route: '/up', signed: false }];
+/** The server's health check alone, unsigned (/up; a target's `healthPath` where it has another): is it answering at all. */
+export const UP = [{ name: 'GET /up', method: 'GET', health: true, signed: false }];
 
 /**
  * One call to every endpoint of the Pusher HTTP API (and /up). Events go to
@@ -48,7 +48,7 @@ export function everyEndpoint({ channel, presenceChannel }) {
  * skipped counts the slots that found `maxInFlight` requests waiting.
  */
 export function startApiTraffic(servers, { calls, rate, timeoutMs = 5000, maxInFlight = 64 }) {
-  const clients = servers.map((server) => new ApiClient(server, { timeoutMs }));
+  const clients = servers.map((server) => Object.assign(new ApiClient(server, { timeoutMs }), { healthPath: server.healthPath ?? '/up' }));
   const byCall = Object.fromEntries(calls.map((call) => [call.name, { sent: 0, statuses: {}, latency: new Histogram() }]));
   const waiting = new Set();
   let running = true;
@@ -67,7 +67,7 @@ export function startApiTraffic(servers, { calls, rate, timeoutMs = 5000, maxInF
       const client = clients[Math.floor(slot / calls.length) % clients.length];
       const stats = byCall[call.name];
       stats.sent++;
-      const request = client.call(call.method, call.route, call).then((response) => {
+      const request = client.call(call.method, call.health ? client.healthPath : call.route, call).then((response) => {
         stats.statuses[response.status] = (stats.statuses[response.status] ?? 0) + 1;
         stats.latency.record(response.ms * 1000);
         waiting.delete(request);

@@ -48,11 +48,12 @@ async function waitUntilServing(target, child, output, timeoutMs = 30_000) {
 
 /**
  * Server settings a scenario may change (`settings` of startTarget), as
- * each server's environment variable: the presence member cap
- * (`max_presence_members_per_channel` of the app in both).
+ * each server's environment variable: the presence member cap (the app's
+ * `max_presence_members_per_channel` in reverb-ts; in soketi the default
+ * every app without its own takes, `presence.maxMembersPerChannel`).
  */
 const SETTING_VARIABLES = {
-  maxPresenceMembers: { reverb: 'REVERB_APP_MAX_PRESENCE_MEMBERS_PER_CHANNEL', soketi: 'SOKETI_DEFAULT_APP_MAX_PRESENCE_MEMBERS_PER_CHANNEL' },
+  maxPresenceMembers: { reverb: 'REVERB_APP_MAX_PRESENCE_MEMBERS_PER_CHANNEL', soketi: 'SOKETI_PRESENCE_MAX_MEMBERS' },
 };
 
 function settingsEnvironment(server, settings = {}) {
@@ -120,7 +121,8 @@ async function startSoketi(peerDir, settings) {
     env: { ...process.env, SOKETI_DIR: soketiDir, SOKETI_DEFAULT_APP_ENABLE_CLIENT_MESSAGES: 'true', ...settingsEnvironment('soketi', settings) },
   });
   // start.sh exec's node: the child's pid is soketi's.
-  const target = { kind: 'soketi', label: LABELS.soketi, host: '127.0.0.1', port, ...APP, pid: child.pid, output };
+  // soketi has no /up; GET / is its health check.
+  const target = { kind: 'soketi', label: LABELS.soketi, host: '127.0.0.1', port, ...APP, pid: child.pid, output, healthPath: '/' };
   try {
     await waitUntilServing(target, child, output);
   } catch (error) {
