@@ -94,6 +94,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       headersTimeout: config.server.httpHeadersTimeout * 1000,
       requestTimeout: config.server.httpRequestTimeout * 1000,
       tls: tls?.cert && tls.key ? { cert: tls.cert, key: tls.key, ca: tls.ca, passphrase: tls.passphrase } : null,
+      logger,
     },
     { open: (socket, request) => protocol.open(socket, request), http },
   );

@@ -58,6 +58,12 @@ export interface TransportCallbacks {
   http: HttpHandler;
 }
 
+/** Where a transport reports conditions an operator must know about (pino's Logger fits). */
+export interface TransportLogger {
+  warn(message: string): void;
+  info(message: string): void;
+}
+
 export interface TransportOptions {
   readonly host: string;
   readonly port: number;
@@ -70,6 +76,8 @@ export interface TransportOptions {
   readonly headersTimeout?: number;
   /** Milliseconds an HTTP request may take to arrive completely (default 15 s). */
   readonly requestTimeout?: number;
+  /** Warnings such as running out of file descriptors; none when omitted. */
+  readonly logger?: TransportLogger;
 }
 
 export interface Transport {

@@ -10,6 +10,7 @@
  */
 import { createServer } from 'node:net';
 import { errorResponse } from '../http/responses.js';
+import { DescriptorGuard } from './descriptors.js';
 import { InFlight } from './http-exchange.js';
 import { matchSocketPath } from './paths.js';
 import type {
@@ -21,7 +22,7 @@ import type {
   TransportSocket,
   UpgradeRequest,
 } from './types.js';
-import type { UwsListenSocket, UwsModule, UwsWebSocket } from './uws-api.js';
+import type { UwsApp, UwsListenSocket, UwsModule, UwsWebSocket } from './uws-api.js';
 import { formatAddress } from './uws-address.js';
 import { serveHttp } from './uws-http.js';
 import { createSslApp } from './uws-tls.js';
@@ -108,6 +109,7 @@ function listenError(host: string, port: number): Promise<Error> {
 export class UwsTransport implements Transport {
   readonly name = 'uws';
   private listenSocket: UwsListenSocket | undefined;
+  private guard: DescriptorGuard | undefined;
   private readonly inFlight = new InFlight();
 
   constructor(private readonly uws: UwsModule) {}
@@ -182,21 +184,41 @@ export class UwsTransport implements Transport {
       serveHttp(res, req, { handler: callbacks.http, maxRequestSize: options.maxRequestSize, inFlight: this.inFlight }),
     );
 
-    const listenSocket = await new Promise<UwsListenSocket | false>((resolve) =>
-      // Exclusive: by default uWS shares the port (SO_REUSEPORT) with another server already on it.
-      app.listen(options.host, options.port, uws.LIBUS_LISTEN_EXCLUSIVE_PORT, resolve),
-    );
+    const listenSocket = await this.listenOn(app, options.host, options.port);
     if (!listenSocket) throw await listenError(options.host, options.port);
+    const port = uws.us_socket_local_port(listenSocket);
     this.listenSocket = listenSocket;
-    return { port: uws.us_socket_local_port(listenSocket) };
+    this.guard = DescriptorGuard.start(
+      {
+        pause: () => this.closeListener(),
+        resume: async () => {
+          this.listenSocket = (await this.listenOn(app, options.host, port)) || undefined;
+          if (!this.listenSocket) throw await listenError(options.host, port);
+        },
+      },
+      options.logger,
+    );
+    return { port };
+  }
+
+  private listenOn(app: UwsApp, host: string, port: number): Promise<UwsListenSocket | false> {
+    return new Promise((resolve) =>
+      // Exclusive: by default uWS shares the port (SO_REUSEPORT) with another server already on it.
+      app.listen(host, port, this.uws.LIBUS_LISTEN_EXCLUSIVE_PORT, resolve),
+    );
+  }
+
+  /** Open WebSockets and keep-alive HTTP connections stay: only new connections are refused. */
+  private closeListener(): void {
+    if (this.listenSocket) this.uws.us_listen_socket_close(this.listenSocket);
+    this.listenSocket = undefined;
   }
 
   async stopAccepting(): Promise<void> {
-    if (!this.listenSocket) return;
+    this.guard?.stop();
     // Open WebSockets stay until the protocol closes them; keep-alive HTTP
     // connections end at uWS's idle timeout or with the process.
-    this.uws.us_listen_socket_close(this.listenSocket);
-    this.listenSocket = undefined;
+    this.closeListener();
   }
 
   drainHttp(timeoutMs: number): Promise<void> {

@@ -6,9 +6,11 @@
  */
 import { STATUS_CODES, createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import { Server as NetServer } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { CLOSE_GRACE_MS, type PreparedFrame, type SocketHandler, type Transport, type TransportCallbacks, type TransportOptions, type TransportSocket } from './types.js';
+import { DescriptorGuard } from './descriptors.js';
 import { readBody } from './http-body.js';
 import { answer, answerHeaders, InFlight } from './http-exchange.js';
 import { matchSocketPath } from './paths.js';
@@ -55,6 +57,16 @@ function clientErrorResponse(code: string | undefined): string {
     `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\n` +
     `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
   );
+}
+
+function listenOn(server: Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
 }
 
 /** ws keeps its net.Socket here; writing pre-framed bytes to it skips per-recipient framing. */
@@ -153,6 +165,7 @@ function attach(ws: WebSocket, handler: SocketHandler): void {
 export class WsTransport implements Transport {
   readonly name = 'ws';
   private server: Server | undefined;
+  private guard: DescriptorGuard | undefined;
   private readonly inFlight = new InFlight();
 
   prepare(text: string): PreparedFrame {
@@ -204,15 +217,18 @@ export class WsTransport implements Transport {
       socket.destroy();
     });
 
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.port, options.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    await listenOn(server, options.host, options.port);
     const address = server.address();
-    return { port: typeof address === 'object' && address ? address.port : options.port };
+    const port = typeof address === 'object' && address ? address.port : options.port;
+    this.guard = DescriptorGuard.start(
+      {
+        // http's own close() would also end idle keep-alive connections and its timeout checks: only the listener goes.
+        pause: () => NetServer.prototype.close.call(server),
+        resume: () => listenOn(server, options.host, port),
+      },
+      options.logger,
+    );
+    return { port };
   }
 
   private async request(
@@ -252,8 +268,10 @@ export class WsTransport implements Transport {
 
   async stopAccepting(): Promise<void> {
     const server = this.server;
-    if (!server?.listening) return;
-    // Closing the listener is immediate; upgraded sockets are closed by the protocol.
+    if (!server) return;
+    this.server = undefined;
+    this.guard?.stop();
+    // Closing the listener (if the guard has not) is immediate; upgraded sockets are closed by the protocol.
     server.close();
     server.closeIdleConnections();
   }
