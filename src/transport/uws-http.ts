@@ -2,9 +2,17 @@
  * The HTTP API on uWebSockets.js: reads the request while uWS still holds
  * it, streams the body in with onData under `max_request_size`, and writes
  * the answer corked (one syscall) with keep-alive.
+ *
+ * uWS v20.30 hands over a request whose Content-Length header is repeated,
+ * reading the body by the first value. Such a request is answered 400 here
+ * and the connection closed, as Node does: where its body ends, and so where
+ * the next request starts, is ambiguous (the request smuggling pattern).
+ * Requests uWS cannot parse at all never reach JavaScript (see
+ * docs/transports.md).
  */
 import { STATUS_CODES } from 'node:http';
-import type { ApiRequest, HttpHandler } from '../http/types.js';
+import { errorResponse } from '../http/responses.js';
+import type { ApiRequest, ApiResponse, HttpHandler } from '../http/types.js';
 import { answer, answerHeaders, type InFlight } from './http-exchange.js';
 import { BodyCollector, declaredTooLarge, refusedBody, type BodyResult } from './http-body.js';
 import type { UwsHttpRequest, UwsHttpResponse } from './uws-api.js';
@@ -40,14 +48,30 @@ function readBody(res: UwsHttpResponse, contentLength: string, limit: number): P
   });
 }
 
+const BAD_FRAMING = errorResponse(400, 'Bad request.');
+
+/** Repeated Content-Length headers arrive joined ("3, 5" or "3, 3"): anything but digits is refused. */
+function badFraming(headers: Record<string, string>): boolean {
+  const length = headers['content-length'];
+  return length !== undefined && !/^\d+$/.test(length);
+}
+
+function write(res: UwsHttpResponse, method: string, result: ApiResponse, closeConnection: boolean): void {
+  res.writeStatus(`${result.status} ${STATUS_CODES[result.status] ?? ''}`);
+  for (const [name, value] of Object.entries(answerHeaders(result))) res.writeHeader(name, value);
+  if (method === 'HEAD') res.endWithoutBody(Buffer.byteLength(result.body), closeConnection);
+  else res.end(result.body, closeConnection);
+}
+
 export function serveHttp(res: UwsHttpResponse, req: UwsHttpRequest, options: UwsHttpOptions): void {
   const method = req.getMethod().toUpperCase();
-  const request: Omit<ApiRequest, 'body'> = {
-    method,
-    path: req.getUrl(),
-    query: req.getQuery() ?? '',
-    headers: readHeaders(req),
-  };
+  const headers = readHeaders(req);
+  if (badFraming(headers)) {
+    // Answered at once (uWS is corked here) and closed: the rest of the bytes is never parsed.
+    write(res, method, BAD_FRAMING, true);
+    return;
+  }
+  const request: Omit<ApiRequest, 'body'> = { method, path: req.getUrl(), query: req.getQuery() ?? '', headers };
   let aborted = false;
   let counted = true;
   // An aborted request whose body never completed leaves the promise below pending
@@ -67,12 +91,7 @@ export function serveHttp(res: UwsHttpResponse, req: UwsHttpRequest, options: Uw
       if (aborted) return;
       // A refused body may still be arriving: close rather than parse it as the next request.
       const closeConnection = body.tooLarge !== undefined;
-      res.cork(() => {
-        res.writeStatus(`${result.status} ${STATUS_CODES[result.status] ?? ''}`);
-        for (const [name, value] of Object.entries(answerHeaders(result))) res.writeHeader(name, value);
-        if (method === 'HEAD') res.endWithoutBody(Buffer.byteLength(result.body), closeConnection);
-        else res.end(result.body, closeConnection);
-      });
+      res.cork(() => write(res, method, result, closeConnection));
     })
     .finally(done);
 }

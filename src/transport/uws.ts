@@ -34,11 +34,14 @@ interface UwsPrepared extends PreparedFrame {
 }
 
 /**
- * Messages up to this far over `maxPayload` are read whole so that the client
- * gets a proper 1009 close; bigger ones are cut off by uWS at the TCP level,
- * which bounds what one client can make the server buffer.
+ * uWS delivers only whole messages and buffers the fragments (or the partial
+ * frame) of one until it is complete, up to its maxPayloadLength: past that it
+ * cuts the connection off at the TCP level (the client sees 1006), deciding
+ * from the frame header. Set to twice `maxPayload`, messages up to twice the
+ * limit are read whole so that the client gets a proper 1009 close, and an
+ * unfinished message pins at most twice `max_message_size` per connection.
  */
-const OVERSIZE_ALLOWANCE = 1 << 20;
+const PAYLOAD_ALLOWANCE_FACTOR = 2;
 
 /** What uWS keeps per connection (its "user data"). */
 interface Session {
@@ -124,7 +127,7 @@ export class UwsTransport implements Transport {
     const app = options.tls ? createSslApp(uws, options.tls) : uws.App();
 
     app.ws<Session>('/*', {
-      maxPayloadLength: options.maxPayload + OVERSIZE_ALLOWANCE,
+      maxPayloadLength: options.maxPayload * PAYLOAD_ALLOWANCE_FACTOR,
       idleTimeout: 0,
       maxBackpressure: 0,
       closeOnBackpressureLimit: false,
