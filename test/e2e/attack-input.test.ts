@@ -9,47 +9,59 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { answerPings, assertCanaryUnaffected, attackScene, chunked, floodUntilClosed, repeated, textFrame } from '../helpers/attack.js';
+import {
+  FLOOD_RSS_MIB,
+  INVALID_FRAME,
+  TOO_FAST,
+  TOO_FAST_FRAME,
+  UNTHROTTLED_APP,
+  answerPings,
+  assertCanaryUnaffected,
+  attackScene,
+  chunked,
+  errorFrameText,
+  floodUntilClosed,
+  repeated,
+  textFrame,
+  waitUntil,
+} from '../helpers/attack.js';
 import { occupiedChannels } from '../helpers/clients.js';
-import { DEFAULT_APP, type TestApp } from '../helpers/server.js';
+import type { TestApp } from '../helpers/server.js';
 
-/** Takes the per-second message limit out of the way, so that only the output bound stops a flood. */
-const UNTHROTTLED: TestApp = { ...DEFAULT_APP, max_messages_per_second: 10_000_000 };
-const INVALID = '{"event":"pusher:error","data":"{\\"code\\":4200,\\"message\\":\\"Invalid message format\\"}"}';
-const SLOW_READER = { code: 4100, reason: 'Over capacity: the client is not reading fast enough' };
-const TOO_FAST = { code: 4100, reason: 'Over capacity: the client sends messages too fast' };
+const RATE_LIMITED = errorFrameText(4301, 'Rate limit exceeded: more than 200 messages per second; messages are dropped.');
 /** Server log lines a test may add whatever the attacker does (client mistakes are not logged one by one). */
 const LOG_LINES_ALLOWED = 15;
 
 const logLines = (output: string) => output.split('\n').filter((line) => line.trim() !== '').length;
 
 describe('attack: a flood of 1-byte invalid frames from a client that never reads', () => {
-  for (const [limits, app, closedWith] of [
-    ['the default limits', DEFAULT_APP, TOO_FAST],
-    ['the message rate out of the way', UNTHROTTLED, SLOW_READER],
-  ] as const) {
-    it(`with ${limits}: closed with ${closedWith.code} (${closedWith.reason.slice(15)}), /up keeps answering, nothing logged per frame`, async (t) => {
-      const scene = await attackScene(t, { apps: [app] });
-      const attacker = await scene.rawSocket(app);
-      const linesBefore = logLines(scene.server.output());
-      const closedAfter = await floodUntilClosed(scene, attacker, repeated(textFrame('x')), { app });
-      const { texts, close } = await attacker.readToEnd(5000);
-      const { canary, rss } = await scene.finish();
-      t.diagnostic(`[${scene.server.transport}] closed after ${Math.round(closedAfter)} ms, ${texts.length} error frames queued`);
-      assert.deepEqual(close, closedWith);
-      assert.ok(texts.filter((text) => text === INVALID).length > 100, 'the invalid frames were answered until the close');
-      assert.ok(rss.growth < 40, `RSS grew by ${rss.growth} MiB`);
-      assert.ok(logLines(scene.server.output()) - linesBefore < LOG_LINES_ALLOWED, `the server logged:\n${scene.server.output()}`);
-      assertCanaryUnaffected(canary);
-    });
-  }
+  it('closed with 4100 after twice the message rate, /up keeps answering, nothing logged per frame', async (t) => {
+    const scene = await attackScene(t);
+    const attacker = await scene.rawSocket();
+    const linesBefore = logLines(scene.server.output());
+    const closedAfter = await floodUntilClosed(scene, attacker, repeated(textFrame('x')));
+    const { texts, close } = await attacker.readToEnd(5000);
+    const { canary, rss } = await scene.finish();
+    t.diagnostic(`[${scene.server.transport}] closed after ${Math.round(closedAfter)} ms, ${texts.length} frames queued`);
+    // Each frame within the rate is answered 4200 (199 or 200, as the second turns); then 4301 once, then the close.
+    const answered = texts.filter((text) => text === INVALID_FRAME).length;
+    assert.ok(answered === 199 || answered === 200, `${answered} invalid frames answered`);
+    assert.deepEqual(texts.slice(-2), [RATE_LIMITED, TOO_FAST_FRAME]);
+    assert.deepEqual(close, TOO_FAST);
+    assert.ok(rss.growth < FLOOD_RSS_MIB, `RSS grew by ${rss.growth} MiB`);
+    assert.ok(logLines(scene.server.output()) - linesBefore < LOG_LINES_ALLOWED, `the server logged:\n${scene.server.output()}`);
+    assertCanaryUnaffected(canary);
+  });
 });
 
 describe('attack: client events nested 5 000 deep', () => {
-  const DEEP_APP: TestApp = { ...UNTHROTTLED, max_message_size: 20_000 };
+  const DEEP_APP: TestApp = { ...UNTHROTTLED_APP, max_message_size: 20_000 };
   const COUNT = 1000;
-  /** Was ~8 ms each (a throw in JSON.stringify and an error log line); a depth check is a scan of 10 KB. */
-  const MAX_MS_EACH = 2;
+  /**
+   * Was ~8 ms each (a throw in JSON.stringify and an error log line); a depth
+   * check is a scan of 10 KB: measured 0.1-0.2 ms, up to 1.5 ms on a busy machine.
+   */
+  const MAX_MS_EACH = 3;
 
   it(`${COUNT} of them as fast as possible: each answered 4200, none relayed, none logged, the canary unaffected`, async (t) => {
     const scene = await attackScene(t, { apps: [DEEP_APP] });
@@ -62,14 +74,14 @@ describe('attack: client events nested 5 000 deep', () => {
     const linesBefore = logLines(scene.server.output());
     const start = performance.now();
     for (let i = 0; i < COUNT; i++) sender.ws.send(deep);
-    for (let i = 0; i < COUNT; i++) assert.equal(await sender.nextRaw(10_000), INVALID, `answer ${i}`);
+    for (let i = 0; i < COUNT; i++) assert.equal(await sender.nextRaw(10_000), INVALID_FRAME, `answer ${i}`);
     const elapsed = performance.now() - start;
     await receiver.expectSilence(100);
     const { canary, rss } = await scene.finish();
     t.diagnostic(`[${scene.server.transport}] ${COUNT} answered in ${Math.round(elapsed)} ms (${(elapsed / COUNT).toFixed(3)} ms each)`);
     assert.ok(elapsed < COUNT * MAX_MS_EACH, `${COUNT} deep events took ${Math.round(elapsed)} ms`);
     assert.ok(logLines(scene.server.output()) - linesBefore < LOG_LINES_ALLOWED, `the server logged:\n${scene.server.output()}`);
-    assert.ok(rss.growth < 40, `RSS grew by ${rss.growth} MiB`);
+    assert.ok(rss.growth < FLOOD_RSS_MIB, `RSS grew by ${rss.growth} MiB`);
     assertCanaryUnaffected(canary);
   });
 });
@@ -96,22 +108,26 @@ describe('attack: one connection subscribing to many channels', () => {
     assertCanaryUnaffected(canary);
   });
 
-  it('100 000 subscribes from a client that never reads: at most 100 channels held, memory bounded, all released when it is closed', async (t) => {
-    const scene = await attackScene(t, { apps: [UNTHROTTLED] });
-    const attacker = await scene.rawSocket(UNTHROTTLED);
-    const frames = Array.from({ length: 100_000 }, (_, i) => textFrame(`{"event":"pusher:subscribe","data":{"channel":"flood-${i}"}}`));
-    // The attacker's first subscribe is its own `attacker` channel, the one the close is watched on.
-    const closedAfter = await floodUntilClosed(scene, attacker, chunked(frames), { app: UNTHROTTLED });
+  it('a flood of subscribes to new channels from a client that never reads: 100 held, the rest refused, then closed; all released', async (t) => {
+    const scene = await attackScene(t);
+    const attacker = await scene.rawSocket();
+    // More than the 400 messages a second after which the attacker is closed.
+    const frames = Array.from({ length: 2000 }, (_, i) => textFrame(`{"event":"pusher:subscribe","data":{"channel":"flood-${i}"}}`));
+    // The attacker's first subscribe is its own `attacker` channel, the one its close is watched on.
+    const closedAfter = await floodUntilClosed(scene, attacker, chunked(frames));
     const { texts, close } = await attacker.readToEnd(5000);
     const subscribed = texts.filter((text) => text.startsWith('{"event":"pusher_internal:subscription_succeeded"')).length;
     const refused = texts.filter((text) => text.startsWith('{"event":"pusher:subscription_error"')).length;
-    await scene.waitUntil('only the canary channel is left', async () => (await occupiedChannels(scene.api)).length === 1, { timeoutMs: 3000 });
+    await waitUntil('only the canary channel is left', async () => (await occupiedChannels(scene.api)).length === 1, { timeoutMs: 3000 });
     const { canary, rss } = await scene.finish();
-    t.diagnostic(`[${scene.server.transport}] closed after ${Math.round(closedAfter)} ms: ${subscribed} subscribed, ${refused} refused before the close`);
+    t.diagnostic(`[${scene.server.transport}] closed after ${Math.round(closedAfter)} ms: ${subscribed} subscribed, ${refused} refused`);
     assert.equal(subscribed, 100, 'its own channel and 99 of the flood');
-    assert.ok(refused > 1000, `only ${refused} refusals were queued before the close`);
-    assert.deepEqual(close, SLOW_READER);
-    assert.ok(rss.growth < 40, `RSS grew by ${rss.growth} MiB (1 000 000 channels took 1.2 GB)`);
+    // The rest of the messages within the rate (200 a second) are refused; then 4301 once, then the close.
+    assert.ok(refused === 99 || refused === 100, `${refused} refused`);
+    assert.equal(texts.find((text) => text.startsWith('{"event":"pusher:subscription_error"')), limitFrame('flood-99'));
+    assert.deepEqual(texts.slice(-2), [RATE_LIMITED, TOO_FAST_FRAME]);
+    assert.deepEqual(close, TOO_FAST);
+    assert.ok(rss.growth < FLOOD_RSS_MIB, `RSS grew by ${rss.growth} MiB (1 000 000 channels took 1.2 GB)`);
     assertCanaryUnaffected(canary);
   });
 });

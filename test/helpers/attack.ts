@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import { connect as tcpConnect, type Socket } from 'node:net';
 import type { TestContext } from 'node:test';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
-import { apiClient } from './clients.js';
+import { apiClient, channelInfo } from './clients.js';
 import { hmac } from './sign.js';
 import { DEFAULT_APP, startServer, type StartOptions, type StartedServer, type TestApp } from './server.js';
 import { RawClient } from './ws-client.js';
@@ -63,7 +63,7 @@ export class RssSampler {
 }
 
 /** Nearest-rank percentile of ascending `sorted` values (0 when empty). */
-export function percentile(sorted: readonly number[], p: number): number {
+function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
@@ -137,7 +137,7 @@ export class Canary {
     const match = /^\{"event":"tick","data":"(\d+)"/.exec(text);
     if (!match) return;
     const sent = this.sentAt.get(Number(match[1]));
-    // Concurrent publishes may overtake each other, so order is not checked; a duplicate counts as lost.
+    // Concurrent publishes may overtake each other, so order is not checked.
     if (sent === undefined) this.duplicates++;
     else this.latencies.push(performance.now() - sent);
     this.sentAt.delete(Number(match[1]));
@@ -181,8 +181,14 @@ export class Canary {
     void promise.finally(() => this.inFlight.delete(promise));
   }
 
-  /** Stops publishing, waits (bounded) for what is in flight to arrive, and reports. */
-  async stop(): Promise<CanaryReport> {
+  private stopped: Promise<CanaryReport> | undefined;
+
+  /** Stops publishing, waits (bounded) for what is in flight to arrive, and reports (once; later calls get the same report). */
+  stop(): Promise<CanaryReport> {
+    return (this.stopped ??= this.report());
+  }
+
+  private async report(): Promise<CanaryReport> {
     clearInterval(this.timer);
     await Promise.all([...this.inFlight]);
     const deadline = Date.now() + PROBE_TIMEOUT_MS;
@@ -243,6 +249,32 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
       timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
     }),
   ]).finally(() => clearTimeout(timer));
+}
+
+// ---------------------------------------------------------------------------
+// What the attack tests share
+
+/**
+ * Peak RSS growth allowed while a flood lasts. Measured: up to ~15 MiB for
+ * most floods, up to ~35 MiB on ws for 1-byte invalid frames (garbage not yet
+ * collected); a ping flood once took 4.4 GB.
+ */
+export const FLOOD_RSS_MIB = 64;
+
+/** The default app with the per-second message limit out of the way, so that only the output bound stops a flood. */
+export const UNTHROTTLED_APP: TestApp = { ...DEFAULT_APP, max_messages_per_second: 10_000_000 };
+
+/** The 4100 close of a client whose unread output passed `max_buffered_output`, and the error frame before it. */
+export const SLOW_READER = { code: 4100, reason: 'Over capacity: the client is not reading fast enough' };
+export const SLOW_READER_FRAME = errorFrameText(4100, SLOW_READER.reason);
+/** The 4100 close of a client past twice `max_messages_per_second`, and the error frame before it. */
+export const TOO_FAST = { code: 4100, reason: 'Over capacity: the client sends messages too fast' };
+export const TOO_FAST_FRAME = errorFrameText(4100, TOO_FAST.reason);
+export const INVALID_FRAME = errorFrameText(4200, 'Invalid message format');
+
+/** A `pusher:error` frame as the server writes it (data is a JSON string). */
+export function errorFrameText(code: number, message: string): string {
+  return JSON.stringify({ event: 'pusher:error', data: JSON.stringify({ code, message }) });
 }
 
 // ---------------------------------------------------------------------------
@@ -323,8 +355,6 @@ export function parseServerFrames(bytes: Buffer): { frames: ServerFrame[]; rest:
 }
 
 export interface RawSocketOptions {
-  /** An `X-Forwarded-For` header for the handshake. */
-  forwardedFor?: string;
   /**
    * `pause` (default): after the handshake and connection_established, never
    * read again (the server's replies pile up). `discard`: read and drop
@@ -361,7 +391,7 @@ export class RawSocket {
     const socket = tcpConnect(server.port, server.host);
     const raw = new RawSocket(socket);
     try {
-      await withTimeout(raw.handshake(server, app, options), 5000);
+      await withTimeout(raw.handshake(server, app, options.read), 5000);
     } catch (error) {
       raw.destroy();
       throw error;
@@ -369,7 +399,7 @@ export class RawSocket {
     return raw;
   }
 
-  private async handshake(server: StartedServer, app: TestApp, options: RawSocketOptions): Promise<void> {
+  private async handshake(server: StartedServer, app: TestApp, read: RawSocketOptions['read']): Promise<void> {
     const { socket } = this;
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', resolve);
@@ -379,9 +409,7 @@ export class RawSocket {
     socket.write(
       `GET /app/${app.key}?protocol=7&client=js&version=8.4.0 HTTP/1.1\r\n` +
         `Host: ${server.host}:${server.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-        `Sec-WebSocket-Key: ${Buffer.from('reverb-attack-01').toString('base64')}\r\nSec-WebSocket-Version: 13\r\n` +
-        (options.forwardedFor === undefined ? '' : `X-Forwarded-For: ${options.forwardedFor}\r\n`) +
-        '\r\n',
+        `Sec-WebSocket-Key: ${Buffer.from('reverb-attack-01').toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
     );
     // Read the 101 and the first frame (connection_established), nothing more.
     let buffered = Buffer.alloc(0);
@@ -414,7 +442,7 @@ export class RawSocket {
     const established = JSON.parse(first.payload.toString()) as { event: string; data: string };
     if (established.event !== 'pusher:connection_established') throw new Error(`expected connection_established, got ${first.payload}`);
     this.socketId = (JSON.parse(established.data) as { socket_id: string }).socket_id;
-    if (options.read === 'discard') socket.on('data', (chunk: Buffer) => (this.bytesRead += chunk.length));
+    if (read === 'discard') socket.on('data', (chunk: Buffer) => (this.bytesRead += chunk.length));
     else socket.pause();
   }
 
@@ -525,7 +553,11 @@ export function subscribeMessage(socketId: string, channel: string, app: TestApp
   return JSON.stringify({ event: 'pusher:subscribe', data: { auth, channel, ...(data === undefined ? {} : { channel_data: data }) } });
 }
 
-/** Re-checks `check` every 25 ms until it holds; the milliseconds since `since`, or rejects after `timeoutMs`. */
+/**
+ * Re-checks `check` every 25 ms until it holds; resolves with the
+ * milliseconds since `since` (a performance.now() value, default now),
+ * rejects naming `what` after `timeoutMs`.
+ */
 export async function waitUntil(
   what: string,
   check: () => Promise<boolean> | boolean,
@@ -557,14 +589,33 @@ export async function floodUntilClosed(
   const before = options.subscribed ? await scene.subscribers(channel, app) : 1;
   if (!options.subscribed) {
     attacker.subscribe(channel, app);
-    await scene.waitUntil('the attacker is subscribed', async () => (await scene.subscribers(channel, app)) === 1, { timeoutMs: 3000 });
+    await waitUntil('the attacker is subscribed', async () => (await scene.subscribers(channel, app)) === 1, { timeoutMs: 3000 });
   }
   const start = performance.now();
   let closedAfter: number | undefined;
-  const closed = scene.waitUntil('the attacker is closed', async () => (await scene.subscribers(channel, app)) === before - 1, { since: start, timeoutMs: maxMs });
+  const closed = waitUntil('the attacker is closed', async () => (await scene.subscribers(channel, app)) === before - 1, { since: start, timeoutMs: maxMs });
   void closed.then((ms) => (closedAfter = ms), () => undefined);
   await attacker.flood(chunk, { maxMs, stop: () => closedAfter !== undefined });
   return closed;
+}
+
+/**
+ * Opens `count` raw members that read and drop what they get (in batches: a
+ * few hundred handshakes at once would only queue in the listen backlog) and
+ * joins each to presence `channel` as user `${prefix}${i}` with `userInfo(i)`.
+ */
+export async function joinPresence(
+  scene: Scene,
+  options: { app?: TestApp; channel: string; count: number; prefix: string; userInfo: (i: number) => unknown },
+): Promise<RawSocket[]> {
+  const { app = DEFAULT_APP, channel, count, prefix, userInfo } = options;
+  const members: RawSocket[] = [];
+  for (let start = 0; start < count; start += 100) {
+    const batch = await Promise.all(Array.from({ length: Math.min(100, count - start) }, () => scene.rawSocket(app, { read: 'discard' })));
+    batch.forEach((member, i) => member.subscribe(channel, app, { user_id: `${prefix}${start + i}`, user_info: userInfo(start + i) }));
+    members.push(...batch);
+  }
+  return members;
 }
 
 // ---------------------------------------------------------------------------
@@ -574,23 +625,14 @@ export interface Scene {
   readonly server: StartedServer;
   readonly api: ReturnType<typeof apiClient>;
   readonly rss: RssSampler;
-  readonly canary: Canary;
   /** Closes/destroys `thing` when the test ends (whatever happened). */
   own<T extends { close(): void } | { destroy(): void }>(thing: T): T;
   /** Connects a reading `ws` client that is closed with the test. */
   connect(app?: TestApp): Promise<RawClient>;
   /** Opens a raw socket that is destroyed with the test. */
   rawSocket(app?: TestApp, options?: RawSocketOptions): Promise<RawSocket>;
-  /** `GET /apps/{id}/connections`. */
-  connections(app?: TestApp): Promise<number>;
   /** `subscription_count` of a channel through `GET /channels/{name}` (0 when unoccupied). */
   subscribers(channel: string, app?: TestApp): Promise<number>;
-  /**
-   * Re-checks `check` every 25 ms until it holds; resolves with the
-   * milliseconds since `since` (a performance.now() value), rejects with
-   * `what` after `timeoutMs`.
-   */
-  waitUntil(what: string, check: () => Promise<boolean> | boolean, options: { since?: number; timeoutMs: number }): Promise<number>;
   /** Stops the canary and the sampler; reports both (also as test diagnostics). */
   finish(): Promise<{ canary: CanaryReport; rss: { baseline: number; peak: number; growth: number; end: number } }>;
 }
@@ -621,25 +663,16 @@ export async function attackScene(t: TestContext, options: StartOptions = {}): P
   };
   const ready = canary;
   const sampler = rss;
-  const connections = async (app = DEFAULT_APP) => {
-    const response = await apiClient(server, app).get({ path: '/connections' });
-    return ((await response.json()) as { connections: number }).connections;
-  };
-  const subscribers = async (channel: string, app = DEFAULT_APP) => {
-    const response = await apiClient(server, app).get({ path: `/channels/${encodeURIComponent(channel)}`, params: { info: 'subscription_count' } });
-    return ((await response.json()) as { subscription_count?: number }).subscription_count ?? 0;
-  };
+  const subscribers = async (channel: string, app = DEFAULT_APP) =>
+    ((await channelInfo(apiClient(server, app), channel, 'subscription_count')).subscription_count as number | undefined) ?? 0;
   return {
     server,
     api,
     rss: sampler,
-    canary: ready,
     own,
     connect: async (app = DEFAULT_APP) => own(await RawClient.connect(`${server.wsUrl}/app/${app.key}`)),
     rawSocket: async (app = DEFAULT_APP, socketOptions = {}) => own(await RawSocket.open(server, app, socketOptions)),
-    connections,
     subscribers,
-    waitUntil,
     async finish() {
       // The canary's verdict needs a few events even when the attack was over in milliseconds.
       await waitUntil('the canary published 10 events', () => ready.publishedCount >= MIN_CANARY_EVENTS, { timeoutMs: 5000 }).catch(() => undefined);
