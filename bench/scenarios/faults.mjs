@@ -138,7 +138,7 @@ async function runPhase(context, fault) {
   return {
     values: {
       cleanStart: startProblems.length ? `no: ${startProblems.length} problems` : 'yes',
-      faultSeconds: (lifted - struck) / 1000,
+      faultSeconds: fault ? (lifted - struck) / 1000 : undefined,
       exited: exited.length ? exited.map((server) => `:${server.port} (${server.exited()})`).join(', ') : 'none',
       apiOk: api.ok,
       apiFailed: api.failed,
