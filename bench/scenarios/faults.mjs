@@ -10,10 +10,13 @@
  *   - server B killed with kill -9 while its clients sit in presence channels.
  * During the two Redis faults, 5 % of the clients of each server leave and
  * as many new ones join, so that there is presence news to get across.
+ * First the clients join all at once, without a fault (how soon the API and
+ * their views are right); before each phase they leave and join again one
+ * at a time, so that each phase starts from right views.
  *
  * After each fault it reports, honestly whatever the build does: whether a
- * server exited; the API requests from the fault until healed, per
- * endpoint, by status, with latency; the time until the API's counts and
+ * server exited; the API requests from 3 s before the fault until healed,
+ * per endpoint, by status, with latency; the time until the API's counts and
  * presence lists agree with the clients again, and until every client's
  * member list equals /users (each bounded by `heal` seconds); the events
  * that clients present all along missed; and member frames beyond what
