@@ -2,13 +2,20 @@
 /** `reverb` command line: argument parsing and printing only. */
 // Must stay the first import: see node-flags.ts.
 import './node-flags.js';
+import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { runInstall } from './install.js';
 import { runRestart } from './restart.js';
 import { runStart } from './start.js';
 
+// src/cli and dist/cli are both two levels below the package root.
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
 const program = new Command();
-program.name('reverb').description('Laravel Reverb for Node.js: a Pusher-protocol WebSocket server');
+program
+  .name('reverb')
+  .description('Laravel Reverb for Node.js: a Pusher-protocol WebSocket server')
+  .version(version, '-V, --version', 'Print the reverb-ts version');
 
 program
   .command('start')

@@ -6,6 +6,7 @@ import { checkOpenFileLimit } from '../ops/open-files.js';
 import { registerServer } from '../ops/registry.js';
 import { exitOnCrash, requestRestart, shutDownGracefullyOnRequest } from '../ops/shutdown.js';
 import { watchLaravelRestart } from '../ops/laravel-restart/start.js';
+import { stopWhenLauncherExits } from '../ops/launcher.js';
 
 export interface StartFlags {
   host?: string;
@@ -66,6 +67,7 @@ export async function runStart(flags: StartFlags): Promise<void> {
     logger.warn(`\`reverb restart\` will not reach this server: ${(error as Error).message}`);
   }
   shutDownGracefullyOnRequest(server, logger);
+  stopWhenLauncherExits();
   await watchLaravelRestart(config.restartSignal, logger);
 
   if (config.usingDevelopmentApp) {

@@ -1,4 +1,4 @@
-/** Runs one `reverb` command (install, restart, a failing start) to completion, with a bound. */
+/** Runs one command (a `reverb` command: install, restart, a failing start; npm, npx) to completion, with a bound. */
 import { spawn } from 'node:child_process';
 import { CLI } from './server.js';
 
@@ -8,9 +8,19 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-export function runCli(args: string[], options: { cwd: string; env?: Record<string, string>; timeoutMs?: number }): Promise<CliResult> {
+export interface RunOptions {
+  cwd: string;
+  env?: Record<string, string>;
+  timeoutMs?: number;
+}
+
+export function runCli(args: string[], options: RunOptions): Promise<CliResult> {
+  return runCommand(process.execPath, [CLI, ...args], options);
+}
+
+export function runCommand(command: string, args: string[], options: RunOptions): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
+    const child = spawn(command, args, {
       cwd: options.cwd,
       env: { PATH: process.env.PATH, HOME: process.env.HOME, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -21,7 +31,7 @@ export function runCli(args: string[], options: { cwd: string; env?: Record<stri
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`reverb ${args.join(' ')} did not finish in time:\n${stdout}${stderr}`));
+      reject(new Error(`${[command, ...args].join(' ')} did not finish in time:\n${stdout}${stderr}`));
     }, options.timeoutMs ?? 20_000);
     child.once('close', (code) => {
       clearTimeout(timer);
