@@ -470,16 +470,19 @@ export class RawSocket {
    * says so, or `maxMs` passes. Yields to the event loop between writes so
    * that the canary and the sampler keep running. Resolves with the bytes written.
    */
-  async flood(chunk: Buffer | readonly Buffer[], options: { maxMs: number; stop?: () => boolean }): Promise<number> {
-    const deadline = performance.now() + options.maxMs;
+  async flood(chunk: Buffer | readonly Buffer[], options: { maxMs: number; stop?: () => boolean; bytesPerSecond?: number }): Promise<number> {
+    const started = performance.now();
+    const deadline = started + options.maxMs;
     const chunks = Buffer.isBuffer(chunk) ? undefined : chunk;
     let written = 0;
     for (let i = 0; !this.isClosed && !options.stop?.() && performance.now() < deadline; i++) {
       const next = chunks ? chunks[i] : (chunk as Buffer);
       if (next === undefined) break;
       written += next.length;
+      const ahead = options.bytesPerSecond ? (written / options.bytesPerSecond) * 1000 - (performance.now() - started) : 0;
       if (this.socket.write(next)) {
-        await nextTurn();
+        // At a given rate, wait until the bytes written are due; else just let the event loop turn.
+        await (ahead > 1 ? sleep(Math.min(ahead, deadline - performance.now())) : nextTurn());
         continue;
       }
       // The server reads slower than we write: wait for room, for the cut, or for the deadline.
@@ -578,14 +581,18 @@ export async function waitUntil(
  * its socket is gone) or `maxMs` passes. Unless `subscribed`, subscribes the
  * attacker to `channel` (a public one of its own) first. Resolves with the
  * milliseconds from the first write to that close; rejects if it never came.
+ *
+ * With `ignoreClose`, the attacker keeps writing past the close (at most
+ * `bytesPerSecond`, as over a real network link) until the server cuts the
+ * TCP connection; `attacker.closedAt` then tells when.
  */
 export async function floodUntilClosed(
   scene: Scene,
   attacker: RawSocket,
   chunk: Buffer | readonly Buffer[],
-  options: { channel?: string; app?: TestApp; subscribed?: boolean; maxMs?: number } = {},
+  options: { channel?: string; app?: TestApp; subscribed?: boolean; maxMs?: number; ignoreClose?: { bytesPerSecond: number } } = {},
 ): Promise<number> {
-  const { channel = 'attacker', app = DEFAULT_APP, maxMs = 5000 } = options;
+  const { channel = 'attacker', app = DEFAULT_APP, maxMs = 5000, ignoreClose } = options;
   const before = options.subscribed ? await scene.subscribers(channel, app) : 1;
   if (!options.subscribed) {
     attacker.subscribe(channel, app);
@@ -595,7 +602,8 @@ export async function floodUntilClosed(
   let closedAfter: number | undefined;
   const closed = waitUntil('the attacker is closed', async () => (await scene.subscribers(channel, app)) === before - 1, { since: start, timeoutMs: maxMs });
   void closed.then((ms) => (closedAfter = ms), () => undefined);
-  await attacker.flood(chunk, { maxMs, stop: () => closedAfter !== undefined });
+  if (ignoreClose) await attacker.flood(chunk, { maxMs, bytesPerSecond: ignoreClose.bytesPerSecond });
+  else await attacker.flood(chunk, { maxMs, stop: () => closedAfter !== undefined });
   return closed;
 }
 
