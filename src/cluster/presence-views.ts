@@ -11,7 +11,9 @@
  * everyone. So a view also
  * - drops a membership event its clients already know about (a server
  *   re-registering announces members again; a join answered locally during a
- *   stall is announced once more when Redis runs it), and
+ *   stall is announced once more when Redis runs it),
+ * - answers a join with Redis's member list at its exact place among the
+ *   channel's events (see PendingJoin), and
  * - after a re-registration, is compared with Redis's member list, delivered in
  *   order with the membership events (the sync script publishes it on the
  *   channel's topic), and the difference is sent to the local subscribers.
@@ -24,6 +26,43 @@ import { memberAddedFrame, memberRemovedFrame } from '../protocol/presence.js';
 import type { PresenceMember } from './types.js';
 
 type View = Map<string, PresenceMember>;
+
+interface MemberEvent {
+  readonly joined: PresenceMember | undefined;
+  readonly leftUserId: string | undefined;
+}
+
+/**
+ * A join waiting for Redis. Its answer (the member list) comes on the command
+ * connection and the channel's membership events on the subscriber
+ * connection, so either may be read first, while the joining client receives
+ * every event delivered before its subscription_succeeded and then takes that
+ * list instead (as pusher-js does). The join script also publishes a marker
+ * on the channel's topic: the list is exact at the marker, so the answer waits
+ * for it and adds the events that came after it.
+ */
+export class PendingJoin {
+  private isMarked = false;
+  readonly newer: MemberEvent[] = [];
+  private wake!: () => void;
+  /** Resolves when the marker came through. */
+  readonly marked = new Promise<void>((resolve) => (this.wake = resolve));
+
+  constructor(
+    readonly key: string,
+    readonly token: string,
+  ) {}
+
+  mark(): void {
+    this.isMarked = true;
+    this.wake();
+  }
+
+  /** A membership event of the channel, kept once it is newer than the answer. */
+  seen(event: MemberEvent): void {
+    if (this.isMarked) this.newer.push(event);
+  }
+}
 
 const SEP = '\x1f';
 
@@ -40,6 +79,9 @@ function parseMember(json: unknown): PresenceMember | undefined {
 
 export class PresenceViews {
   private readonly views = new Map<string, View>();
+  /** Pending joins by token, and by channel. */
+  private readonly joins = new Map<string, PendingJoin>();
+  private readonly joinsByChannel = new Map<string, Set<PendingJoin>>();
 
   constructor(private readonly server: () => PusherServer | undefined) {}
 
@@ -51,7 +93,10 @@ export class PresenceViews {
     return this.views.size === 0;
   }
 
-  /** The members this server's clients were told about, or undefined when it has no clients in the channel. */
+  /**
+   * The members this server's clients were told about, exact at this point of
+   * the channel's events; undefined when the channel has no view.
+   */
   members(appId: string, channel: string): PresenceMember[] | undefined {
     const view = this.views.get(appId + SEP + channel);
     return view && [...view.values()];
@@ -65,13 +110,43 @@ export class PresenceViews {
     }
   }
 
+  /** A join named `token` is about to ask Redis. */
+  joinStarted(appId: string, channel: string, token: string): PendingJoin {
+    const join = new PendingJoin(appId + SEP + channel, token);
+    this.joins.set(token, join);
+    let pending = this.joinsByChannel.get(join.key);
+    if (!pending) this.joinsByChannel.set(join.key, (pending = new Set()));
+    pending.add(join);
+    return join;
+  }
+
+  /** The marker of a join script came through (markers of other servers' joins are not found). */
+  marked(token: string): void {
+    this.joins.get(token)?.mark();
+  }
+
+  /** The join got its answer, or none. */
+  joinEnded(join: PendingJoin): void {
+    this.joins.delete(join.token);
+    const pending = this.joinsByChannel.get(join.key);
+    pending?.delete(join);
+    if (pending?.size === 0) this.joinsByChannel.delete(join.key);
+  }
+
   /**
-   * The answer to the first join of the channel on this server starts its
-   * view; later answers do not replace it (the membership events keep it current).
+   * Redis's answer to a join, `members` as of its marker, with the events
+   * after it. The first answer on this server starts the channel's view
+   * (`occupied`: clients are still subscribed); later ones do not replace it
+   * (the events keep it current).
    */
-  start(appId: string, channel: string, members: readonly PresenceMember[]): void {
-    const key = appId + SEP + channel;
-    if (!this.views.has(key)) this.views.set(key, new Map(members.map((member) => [member.userId, member])));
+  joined(join: PendingJoin, members: readonly PresenceMember[], occupied: boolean): PresenceMember[] {
+    const list: View = new Map(members.map((member) => [member.userId, member]));
+    for (const event of join.newer) {
+      if (event.joined) list.set(event.joined.userId, event.joined);
+      else if (event.leftUserId !== undefined) list.delete(event.leftUserId);
+    }
+    if (occupied && !this.views.has(join.key)) this.views.set(join.key, new Map(list));
+    return [...list.values()];
   }
 
   /** Nobody on this server is subscribed to the channel any more. */
@@ -80,20 +155,22 @@ export class PresenceViews {
   }
 
   /**
-   * A membership event from Redis: updates the view and says whether to
-   * deliver it (false when the clients already know). Channels without a view
-   * deliver everything as before.
+   * A membership event from Redis (`joinedJson` or `leftUserId`): seen by
+   * pending joins, applied to the view, and whether to deliver it (false when
+   * the clients already know). Channels without a view deliver everything.
    */
-  admit(appId: string, channel: string, joined: string | undefined, leftUserId: string | undefined): boolean {
-    const view = this.views.get(appId + SEP + channel);
+  admit(appId: string, channel: string, joinedJson: string | undefined, leftUserId: string | undefined): boolean {
+    const key = appId + SEP + channel;
+    const joined = joinedJson === undefined ? undefined : parseMember(joinedJson);
+    for (const join of this.joinsByChannel.get(key) ?? []) join.seen({ joined, leftUserId });
+    const view = this.views.get(key);
     if (!view) return true;
-    if (joined !== undefined) {
-      const member = parseMember(joined);
-      if (!member) return true;
-      if (view.has(member.userId)) return false;
-      view.set(member.userId, member);
+    if (joined) {
+      if (view.has(joined.userId)) return false;
+      view.set(joined.userId, joined);
       return true;
     }
+    if (joinedJson !== undefined) return true;
     return leftUserId !== undefined && view.delete(leftUserId);
   }
 

@@ -116,7 +116,11 @@ export class RedisLink {
    */
   send<T>(command: () => Promise<T>): Promise<T> {
     if (!this.available) return Promise.reject(new ClusterUnavailable('Redis is unavailable'));
-    return this.track(command());
+    try {
+      return this.track(command());
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
   }
 
   private track<T>(promise: Promise<T>): Promise<T> {

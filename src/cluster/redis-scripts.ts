@@ -146,8 +146,9 @@ end
 -- timeout/3, so a gap of more than timeout/2 since anyone's last contact means
 -- nobody could reach Redis (Redis itself paused, or every node cut off): that
 -- time says nothing about any one node, so it is credited to every heartbeat
--- and nobody is removed for it. A node that really died meanwhile goes a
--- timeout later. Returns the Redis clock.
+-- and nobody is removed for it: a node's heartbeat then counts as at most one
+-- spacing old, and its next one follows within another. A node that really
+-- died meanwhile goes a timeout later. Returns the Redis clock.
 local function contact(timeoutMs)
   local now = nowMs()
   local lastKey = ns .. ':last_contact'
@@ -186,8 +187,10 @@ return 1
 `;
 
 /**
- * ARGV: ns, node, app, channel, user, member JSON, member_added frame, socket id to skip, max distinct users.
+ * ARGV: ns, node, app, channel, user, member JSON, member_added frame, socket id to skip, max distinct users, join token.
  * Returns {added, member JSONs}, or {-1, {}} when a new user would take the channel past the maximum.
+ * Also publishes a marker with the token on the channel's topic: the member
+ * list is exact at that point of the channel's events (presence-views.ts).
  */
 export const PRESENCE_JOIN = `${COMMON}
 local node, app, channel, user, memberJson, frame, except = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
@@ -200,6 +203,7 @@ local added = 0
 if redis.call('HSETNX', nodeKey(node, 'users'), app .. SEP .. channel .. SEP .. user, memberJson) == 1 then
   added = memberJoin(app, channel, user, memberJson, frame, except)
 end
+redis.call('PUBLISH', topic(app, channel), cjson.encode({ a = app, c = channel, k = ARGV[10] }))
 return { added, redis.call('HVALS', membersKey) }
 `;
 

@@ -46,6 +46,8 @@ interface WireMessage {
   /** Membership events: the member JSON that joined, or the user id that left. */
   j?: string;
   r?: string;
+  /** A join script's marker (presence-views.ts, PendingJoin). */
+  k?: string;
   /** Sync: the node that asked, the member JSONs, and whether members missing from the list are removed. */
   s?: string;
   m?: unknown;
@@ -107,6 +109,8 @@ export class RedisCluster implements Cluster {
   /** Connection counts per app waiting for the end of the event-loop iteration. */
   private readonly pendingConnectionCounts = new Map<string, number>();
   private closing = false;
+  /** Numbers this server's presence joins (their markers' tokens). */
+  private joins = 0;
 
   constructor(private readonly options: RedisClusterOptions) {
     this.ns = options.scaling.channel;
@@ -240,8 +244,8 @@ export class RedisCluster implements Cluster {
       await this.beat((command) => this.link.ask(command));
       if (this.forgotten || this.dirty) return await this.register();
       if (this.removalsFrom !== undefined && Date.now() >= this.removalsFrom) {
-        this.removalsFrom = undefined;
         await this.syncViews(true);
+        this.removalsFrom = undefined;
       }
     } catch {
       // The link noticed what went wrong; the next beat tries again.
@@ -287,6 +291,7 @@ export class RedisCluster implements Cluster {
       if (message.s === this.nodeId) this.views.sync(message.a, message.c, Array.isArray(message.m) ? message.m : [], message.d === true);
       return;
     }
+    if (message.k !== undefined) return this.views.marked(message.k);
     if (message.o === this.nodeId || message.f === undefined) return;
     if ((message.j !== undefined || message.r !== undefined) && !this.views.admit(message.a, message.c, message.j, message.r)) return;
     this.server?.deliver({ appId: message.a, channel: message.c, frame: message.f, exceptSocketId: message.x });
@@ -373,6 +378,7 @@ export class RedisCluster implements Cluster {
     socketId: string,
     maxMembers: number,
   ): Promise<readonly PresenceMember[] | undefined> {
+    const join = this.views.joinStarted(appId, channel, `${this.nodeId}:${++this.joins}`);
     try {
       const [added, members] = await this.link.ask(() =>
         this.run<[number, string[]]>(
@@ -385,15 +391,19 @@ export class RedisCluster implements Cluster {
           memberAddedFrame(channel, member),
           socketId,
           maxMembers,
+          join.token,
         ),
       );
       if (added === -1) return undefined;
       const list = members.map((json) => JSON.parse(json) as PresenceMember);
-      if (this.occupied(appId, channel)) this.views.start(appId, channel, list);
-      return list;
+      // Without the marker (the subscriber connection is down) the list is merely less exact: bounded wait.
+      await withDeadline(join.marked, DEADLINE_MS).catch(noop);
+      return this.views.joined(join, list, this.occupied(appId, channel));
     } catch {
       // Answered from this server's view; re-registration tells Redis (which may also run the join when it answers).
       this.dirty = true;
+    } finally {
+      this.views.joinEnded(join);
     }
     const local = await this.local.presenceMembers(appId, channel);
     if (!this.occupied(appId, channel)) return local;
@@ -417,12 +427,17 @@ export class RedisCluster implements Cluster {
     );
   }
 
+  /**
+   * What this server's clients in the channel were told: no round trip, and
+   * in step with the events delivered here (a member whose join has not come
+   * through yet is announced by it, like to everyone else). Redis only while
+   * the channel's first join here is still waiting for its answer.
+   */
   async membersForSubscriber(appId: string, channel: string): Promise<readonly PresenceMember[]> {
-    try {
-      return await this.presenceMembers(appId, channel);
-    } catch {
-      return this.views.members(appId, channel) ?? this.local.presenceMembers(appId, channel);
-    }
+    return (
+      this.views.members(appId, channel) ??
+      this.presenceMembers(appId, channel).catch(() => this.local.presenceMembers(appId, channel))
+    );
   }
 
   cacheStore(appId: string, channel: string, frame: string, ttlSeconds: number): void {
