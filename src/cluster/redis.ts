@@ -24,6 +24,7 @@ import { LocalCluster } from './local.js';
 import { PresenceViews } from './presence-views.js';
 import { RECONNECT_MAX_MS, createRedis } from './redis-connection.js';
 import { DEADLINE_MS, RedisLink, withDeadline } from './redis-link.js';
+import { RedisQueries, appKey } from './redis-queries.js';
 import * as scripts from './redis-scripts.js';
 import { ClusterUnavailable, type ChannelCounts, type ChannelDelivery, type Cluster, type PresenceMember } from './types.js';
 
@@ -85,6 +86,7 @@ export class RedisCluster implements Cluster {
   private readonly command: Redis;
   private readonly subscriber: Redis;
   private readonly link: RedisLink;
+  private readonly queries: RedisQueries;
   /** This server's own members and cache, for answers while Redis is unavailable. */
   private readonly local = new LocalCluster();
   private readonly views = new PresenceViews(() => this.server);
@@ -128,6 +130,7 @@ export class RedisCluster implements Cluster {
         if (this.dirty) void this.register();
       },
     });
+    this.queries = new RedisQueries(this.command, this.link, this.ns);
   }
 
   private get controlTopic(): string {
@@ -136,10 +139,6 @@ export class RedisCluster implements Cluster {
 
   private topic(appId: string, channel: string): string {
     return `${this.ns}:channel:${appId}:${channel}`;
-  }
-
-  private appKey(appId: string, suffix: string): string {
-    return `${this.ns}:app:${appId}:${suffix}`;
   }
 
   private run<T>(script: ScriptName, ...args: (string | number)[]): Promise<T> {
@@ -421,10 +420,8 @@ export class RedisCluster implements Cluster {
     }
   }
 
-  async presenceMembers(appId: string, channel: string): Promise<readonly PresenceMember[]> {
-    return this.link.ask(async () =>
-      (await this.command.hvals(this.appKey(appId, `members:${channel}`))).map((json) => JSON.parse(json) as PresenceMember),
-    );
+  presenceMembers(appId: string, channel: string): Promise<readonly PresenceMember[]> {
+    return this.queries.presenceMembers(appId, channel);
   }
 
   /**
@@ -444,38 +441,23 @@ export class RedisCluster implements Cluster {
     this.local.cacheStore(appId, channel, frame, ttlSeconds);
     if (!this.link.available) return;
     const ttl = Math.ceil(ttlSeconds * 1000);
-    this.link.send(() => this.command.set(this.appKey(appId, `cache:${channel}`), frame, 'PX', ttl)).catch(noop);
+    this.link.send(() => this.command.set(appKey(this.ns, appId, `cache:${channel}`), frame, 'PX', ttl)).catch(noop);
   }
 
-  async cachedFrame(appId: string, channel: string): Promise<string | undefined> {
-    try {
-      return (await this.link.ask(() => this.command.get(this.appKey(appId, `cache:${channel}`)))) ?? undefined;
-    } catch {
-      return this.local.cachedFrame(appId, channel);
-    }
+  cachedFrame(appId: string, channel: string): Promise<string | undefined> {
+    return this.queries.cachedFrame(appId, channel).catch(() => this.local.cachedFrame(appId, channel));
   }
 
-  async channelCounts(appId: string, channel: string): Promise<ChannelCounts> {
-    const [subscriptions, users] = await this.link.ask(() =>
-      this.command.pipeline().hget(this.appKey(appId, 'channels'), channel).hget(this.appKey(appId, 'user_counts'), channel).exec(),
-    ).then(pipelineValues);
-    return { subscriptionCount: Number(subscriptions ?? 0), userCount: Number(users ?? 0) };
+  channelCounts(appId: string, channel: string): Promise<ChannelCounts> {
+    return this.queries.channelCounts(appId, channel);
   }
 
-  async occupiedChannels(appId: string): Promise<ReadonlyMap<string, ChannelCounts>> {
-    const [channels, users] = (await this.link.ask(() =>
-      this.command.pipeline().hgetall(this.appKey(appId, 'channels')).hgetall(this.appKey(appId, 'user_counts')).exec(),
-    ).then(pipelineValues)) as (Record<string, string> | undefined)[];
-    const out = new Map<string, ChannelCounts>();
-    for (const [name, count] of Object.entries(channels ?? {})) {
-      out.set(name, { subscriptionCount: Number(count), userCount: Number(users?.[name] ?? 0) });
-    }
-    return out;
+  occupiedChannels(appId: string): Promise<ReadonlyMap<string, ChannelCounts>> {
+    return this.queries.occupiedChannels(appId);
   }
 
-  async connectionCount(appId: string): Promise<number> {
-    const counts = await this.link.ask(() => this.command.hvals(this.appKey(appId, 'connections')));
-    return counts.reduce((sum, count) => sum + Number(count), 0);
+  connectionCount(appId: string): Promise<number> {
+    return this.queries.connectionCount(appId);
   }
 
   async terminateUser(appId: string, userId: string): Promise<void> {
@@ -499,14 +481,4 @@ export class RedisCluster implements Cluster {
     this.subscriber.disconnect();
     await this.local.close();
   }
-}
-
-/** The values of a pipeline's replies; the first error among them rejects (each one, not just the pipeline). */
-function pipelineValues(results: [Error | null, unknown][] | null): unknown[] {
-  const values: unknown[] = [];
-  for (const [error, value] of results ?? []) {
-    if (error) throw new ClusterUnavailable(`Redis failed: ${error.message}`);
-    values.push(value);
-  }
-  return values;
 }
