@@ -62,9 +62,10 @@ export class Subscribers {
   open(target, { index, server = 0, channel, sample, localAddress, timeoutMs = 30_000 }) {
     return new Promise((resolve, reject) => {
       const state = { ready: false, sample, channel, index, server };
+      // Rejected before closing: the close would reject first, with a less telling reason.
       const timer = setTimeout(() => {
-        socket.close();
         reject(new Error(`no subscription_succeeded within ${timeoutMs} ms`));
+        socket.close();
       }, timeoutMs);
       const socket = new PusherSocket({
         host: target.host,
@@ -90,8 +91,8 @@ export class Subscribers {
               resolve(s);
             } else if (frame.includes(FAILED) || frame.includes(ERROR)) {
               clearTimeout(timer);
-              s.close();
               reject(new Error(`subscribe refused: ${frame.toString('utf8', 0, 200)}`));
+              s.close();
             }
           },
           closed: (s, code, error) => {

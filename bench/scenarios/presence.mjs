@@ -8,7 +8,8 @@
  * `--cap`, or to `members` when that is larger) is what bounds it.
  *
  * Reports the time until every member was subscribed, the member frames
- * delivered (against the N(N-1)/2 of one member_added per earlier member),
+ * delivered (against the J(J-1)/2 of one member_added per earlier member,
+ * for the J that joined),
  * the server's CPU and peak RSS over the burst, the canary's p50/p99 and
  * missing events, and how /up answered.
  */
@@ -49,7 +50,7 @@ export default {
     { key: 'refused', label: 'refused', digits: 0 },
     { key: 'joinSeconds', label: 'join time s', digits: 2, better: 'lower' },
     { key: 'frames', label: 'member frames delivered', digits: 0 },
-    { key: 'expectedFrames', label: 'N(N-1)/2', digits: 0 },
+    { key: 'expectedFrames', label: 'J(J-1)/2 for J joined', digits: 0 },
     { key: 'burstSeconds', label: 'all delivered after s', digits: 2, better: 'lower' },
     { key: 'dropped', label: 'members dropped', digits: 0 },
     { key: 'serverCpu', label: 'server CPU s', digits: 2, better: 'lower' },
@@ -72,7 +73,6 @@ export default {
     canary.latency = new Histogram();
     canary.session.latency = canary.latency;
     const peak = peakSampler(target.pid);
-    const expectedFrames = (n * (n - 1)) / 2;
     const burst = await measured(target, async () => {
       const joins = await pool.connect(target, n, {
         plan: { name: CHANNEL },
@@ -81,10 +81,12 @@ export default {
         timeoutMs: 300_000,
       });
       log(`${joins.ready} joined, ${joins.failed} refused or failed in ${joins.seconds.toFixed(2)} s; waiting for the member frames`);
+      // One member_added per earlier member, to each of those who joined (a refused join announces nothing).
+      const expectedFrames = (joins.ready * (joins.ready - 1)) / 2;
       const stats = await drained(pool, expectedFrames, { quietMs: 3000, timeoutMs: 600_000 });
-      return { joins, stats };
+      return { joins, stats, expectedFrames };
     });
-    const { joins, stats } = burst.result;
+    const { joins, stats, expectedFrames } = burst.result;
     const published = await stopCanary();
     await sleep(1000);
     const peaks = peak();
@@ -93,7 +95,7 @@ export default {
     const canaryLatency = latencyMs(canary.latency);
     const canaryReceived = canary.session.channels.get(CANARY).received;
     log(
-      `${stats.received} member frames (N(N-1)/2 = ${expectedFrames}) in ${burst.seconds.toFixed(1)} s; server CPU ${burst.serverCpu.toFixed(2)} s; ` +
+      `${stats.received} member frames (J(J-1)/2 = ${expectedFrames}) in ${burst.seconds.toFixed(1)} s; server CPU ${burst.serverCpu.toFixed(2)} s; ` +
         `canary p50 ${canaryLatency.p50.toFixed(2)} ms, p99 ${canaryLatency.p99.toFixed(2)} ms, max ${canaryLatency.max.toFixed(1)} ms; ` +
         `/up ${upResult.ok}/${upResult.sent} answered 200`,
     );
