@@ -10,6 +10,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  ATTACK_BYTES_PER_SECOND,
   FLOOD_RSS_MIB,
   INVALID_FRAME,
   TOO_FAST,
@@ -19,6 +20,7 @@ import {
   assertCanaryUnaffected,
   attackScene,
   chunked,
+  cpuMs,
   errorFrameText,
   floodUntilClosed,
   repeated,
@@ -35,11 +37,13 @@ const LOG_LINES_ALLOWED = 15;
 const logLines = (output: string) => output.split('\n').filter((line) => line.trim() !== '').length;
 
 describe('attack: a flood of 1-byte invalid frames from a client that never reads', () => {
+  const ONE_BYTE_FRAMES = repeated(textFrame('x'));
+
   it('closed with 4100 after twice the message rate, /up keeps answering, nothing logged per frame', async (t) => {
     const scene = await attackScene(t);
     const attacker = await scene.rawSocket();
     const linesBefore = logLines(scene.server.output());
-    const closedAfter = await floodUntilClosed(scene, attacker, repeated(textFrame('x')));
+    const closedAfter = await floodUntilClosed(scene, attacker, ONE_BYTE_FRAMES, { bytesPerSecond: ATTACK_BYTES_PER_SECOND });
     const { texts, close } = await attacker.readToEnd(5000);
     const { canary, rss } = await scene.finish();
     t.diagnostic(`[${scene.server.transport}] closed after ${Math.round(closedAfter)} ms, ${texts.length} frames queued`);
@@ -50,6 +54,30 @@ describe('attack: a flood of 1-byte invalid frames from a client that never read
     assert.deepEqual(close, TOO_FAST);
     assert.ok(rss.growth < FLOOD_RSS_MIB, `RSS grew by ${rss.growth} MiB`);
     assert.ok(logLines(scene.server.output()) - linesBefore < LOG_LINES_ALLOWED, `the server logged:\n${scene.server.output()}`);
+    assertCanaryUnaffected(canary);
+  });
+
+  /**
+   * What a closed connection still sends must cost next to nothing: on uWS a
+   * 4 MiB/s stream of 1-byte frames after the close takes ~3 % of a CPU until
+   * the socket is cut. Otherwise every new connection buys an attacker the
+   * close grace period's worth of server CPU.
+   */
+  const MAX_CPU_SHARE = 0.2;
+
+  it(`going on at 4 MiB/s after the close: cut off, and until then it costs the server under ${MAX_CPU_SHARE * 100} % of a CPU`, async (t) => {
+    const scene = await attackScene(t);
+    const attacker = await scene.rawSocket();
+    const pid = scene.server.process.pid!;
+    const [cpuBefore, start] = [cpuMs(pid), performance.now()];
+    const closedAfter = await floodUntilClosed(scene, attacker, ONE_BYTE_FRAMES, { maxMs: 6000, bytesPerSecond: ATTACK_BYTES_PER_SECOND, ignoreClose: true });
+    assert.ok(attacker.isClosed, 'the server never cut the TCP connection of the attacker');
+    const elapsed = attacker.closedAt! - start;
+    const share = (cpuMs(pid) - cpuBefore) / elapsed;
+    const { canary, rss } = await scene.finish();
+    t.diagnostic(`[${scene.server.transport}] closed after ${Math.round(closedAfter)} ms, cut after ${Math.round(elapsed)} ms; server CPU ${Math.round(share * 100)} % meanwhile`);
+    assert.ok(share < MAX_CPU_SHARE, `the server spent ${Math.round(share * 100)} % of a CPU on the attacker until it cut it off after ${Math.round(elapsed)} ms`);
+    assert.ok(rss.growth < FLOOD_RSS_MIB, `RSS grew by ${rss.growth} MiB`);
     assertCanaryUnaffected(canary);
   });
 });

@@ -10,6 +10,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  ATTACK_BYTES_PER_SECOND,
   FLOOD_RSS_MIB,
   SLOW_READER,
   SLOW_READER_FRAME,
@@ -31,8 +32,6 @@ import { DEFAULT_APP } from '../helpers/server.js';
 
 const RATE_LIMITED = errorFrameText(4301, 'Rate limit exceeded: more than 200 messages per second; messages are dropped.');
 
-/** How fast an attacker that ignores its close keeps writing (a fast uplink; uWS discards it, ws parses it). */
-const ATTACK_BYTES_PER_SECOND = 4 * 1024 * 1024;
 const PUSHER_PING = textFrame('{"event":"pusher:ping"}');
 /** The largest control frame: its pong is as large. */
 const CONTROL_PING = pingFrame('p'.repeat(125));
@@ -50,7 +49,7 @@ describe('attack: replies to a client that never reads', () => {
       const start = performance.now();
       // The attacker ignores the close and never reads it: the server must still let go of the socket
       // (ws: 2 s after the close frame), and what still arrives meanwhile must cost next to nothing.
-      const closedAfter = await floodUntilClosed(scene, attacker, repeated(frame), { maxMs: 6000, ignoreClose: { bytesPerSecond: ATTACK_BYTES_PER_SECOND } });
+      const closedAfter = await floodUntilClosed(scene, attacker, repeated(frame), { maxMs: 6000, bytesPerSecond: ATTACK_BYTES_PER_SECOND, ignoreClose: true });
       assert.ok(attacker.isClosed || (await attacker.waitForCut(1000)), 'the server never cut the TCP connection of the non-reading attacker');
       const cutAfter = attacker.closedAt! - start;
       const { canary, rss } = await scene.finish();

@@ -28,6 +28,13 @@ export function rssMiB(pid: number): number {
   return Number(kilobytes[1]) / 1024;
 }
 
+/** CPU time (user + system) a process has used so far, in ms, from /proc/<pid>/stat (Linux, 100 ticks a second). */
+export function cpuMs(pid: number): number {
+  // The fields after the command name (which may hold spaces) start with the state, field 3; utime and stime are fields 14 and 15.
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 /** Samples a process's RSS every `periodMs` and keeps the peak. */
 export class RssSampler {
   readonly baseline: number;
@@ -260,6 +267,13 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
  * collected); a ping flood once took 4.4 GB.
  */
 export const FLOOD_RSS_MIB = 64;
+
+/**
+ * How fast an attacker that ignores its close keeps writing: a fast uplink,
+ * and well within what loopback and the test process sustain without
+ * saturating a shared CI machine.
+ */
+export const ATTACK_BYTES_PER_SECOND = 4 * 1024 * 1024;
 
 /** The default app with the per-second message limit out of the way, so that only the output bound stops a flood. */
 export const UNTHROTTLED_APP: TestApp = { ...DEFAULT_APP, max_messages_per_second: 10_000_000 };
@@ -582,17 +596,18 @@ export async function waitUntil(
  * attacker to `channel` (a public one of its own) first. Resolves with the
  * milliseconds from the first write to that close; rejects if it never came.
  *
- * With `ignoreClose`, the attacker keeps writing past the close (at most
- * `bytesPerSecond`, as over a real network link) until the server cuts the
- * TCP connection; `attacker.closedAt` then tells when.
+ * `bytesPerSecond` caps the rate (as over a real network link; unset, as
+ * fast as loopback goes). With `ignoreClose`, the attacker keeps writing past
+ * the close until the server cuts the TCP connection; `attacker.closedAt`
+ * then tells when.
  */
 export async function floodUntilClosed(
   scene: Scene,
   attacker: RawSocket,
   chunk: Buffer | readonly Buffer[],
-  options: { channel?: string; app?: TestApp; subscribed?: boolean; maxMs?: number; ignoreClose?: { bytesPerSecond: number } } = {},
+  options: { channel?: string; app?: TestApp; subscribed?: boolean; maxMs?: number; bytesPerSecond?: number; ignoreClose?: boolean } = {},
 ): Promise<number> {
-  const { channel = 'attacker', app = DEFAULT_APP, maxMs = 5000, ignoreClose } = options;
+  const { channel = 'attacker', app = DEFAULT_APP, maxMs = 5000, bytesPerSecond, ignoreClose } = options;
   const before = options.subscribed ? await scene.subscribers(channel, app) : 1;
   if (!options.subscribed) {
     attacker.subscribe(channel, app);
@@ -602,8 +617,7 @@ export async function floodUntilClosed(
   let closedAfter: number | undefined;
   const closed = waitUntil('the attacker is closed', async () => (await scene.subscribers(channel, app)) === before - 1, { since: start, timeoutMs: maxMs });
   void closed.then((ms) => (closedAfter = ms), () => undefined);
-  if (ignoreClose) await attacker.flood(chunk, { maxMs, bytesPerSecond: ignoreClose.bytesPerSecond });
-  else await attacker.flood(chunk, { maxMs, stop: () => closedAfter !== undefined });
+  await attacker.flood(chunk, { maxMs, bytesPerSecond, stop: ignoreClose ? undefined : () => closedAfter !== undefined });
   return closed;
 }
 
