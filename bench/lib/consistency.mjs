@@ -59,18 +59,23 @@ export async function apiDiscrepancies(apis, truth, presenceChannels) {
 /**
  * Polls every `everyMs` until the API agrees with the clients and every
  * client's presence view agrees with the API, or `timeoutMs` passed.
- * Returns the seconds since `since` at which each first held (NaN: never)
- * and what still disagreed at the last look.
+ * Returns the seconds since `since` at which each first held (NaN: never),
+ * what still disagreed at the last look, and the views as they were when
+ * the API first was right.
  */
 export async function waitUntilConsistent({ apis, sessions, presenceChannels, since = Date.now(), timeoutMs = 60_000, everyMs = 500 }) {
   const deadline = Date.now() + timeoutMs;
-  const result = { apiSeconds: NaN, viewsSeconds: NaN, found: [], views: undefined };
+  // viewsMeanwhile: the views as first compared once the API was right (what clients saw wrong, and for how long).
+  const result = { apiSeconds: NaN, viewsSeconds: NaN, found: [], views: undefined, viewsMeanwhile: undefined };
   for (;;) {
     const truth = await sessions.truth();
     const { found, users } = await apiDiscrepancies(apis, truth, presenceChannels);
     const views = await sessions.compareViews(users);
     const elapsed = (Date.now() - since) / 1000;
-    if (!found.length && Number.isNaN(result.apiSeconds)) result.apiSeconds = elapsed;
+    if (!found.length && Number.isNaN(result.apiSeconds)) {
+      result.apiSeconds = elapsed;
+      result.viewsMeanwhile = views;
+    }
     // Views are compared with the API's lists; they count once those are right.
     if (!found.length && !views.mismatched && Number.isNaN(result.viewsSeconds)) result.viewsSeconds = elapsed;
     Object.assign(result, { found, views, truth });

@@ -134,6 +134,9 @@ async function runPhase(context, fault) {
   const accounting = await sessions.phaseReport(published.acceptedByChannel);
   const stats = await sessions.stats();
   const exited = before.filter((server) => server.exited() !== null && server !== victim);
+  if (heal.viewsMeanwhile?.mismatched) {
+    log(`when the API was right again (${heal.apiSeconds.toFixed(1)} s), client views still wrong: ${JSON.stringify(heal.viewsMeanwhile)}`);
+  }
   if (heal.found.length || heal.views?.mismatched) {
     log(`not healed after ${options.heal} s: ${heal.found.slice(0, 4).join('; ')}; views ${JSON.stringify(heal.views)}`);
   }
