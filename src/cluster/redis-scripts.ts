@@ -45,6 +45,35 @@ end
 local function adjust(key, field, delta)
   local value = redis.call('HINCRBY', key, field, delta)
   if value <= 0 then redis.call('HDEL', key, field) end
+  return value
+end
+
+-- Cluster-wide channel and member transitions, for webhooks: returned to the
+-- node whose script made them, so exactly one node reports each. Departures
+-- (vacated, member left) are held back for Pusher's 3 s window in a hold key:
+-- an arrival within it deletes the key and is not reported, and the reporting
+-- node claims the key when its window ends (CLAIM_DEPARTURE), sending nothing
+-- if it is gone. The key's own expiry only cleans up after a node that died.
+local transitions = {}
+local function holdKey(app, channel, user)
+  return appKey(app, 'hold:' .. channel .. (user and (SEP .. user) or ''))
+end
+local function arrived(kind, app, channel, user)
+  if redis.call('DEL', holdKey(app, channel, user)) == 0 then
+    transitions[#transitions + 1] = { kind, app, channel, user or '' }
+  end
+end
+local function departed(kind, app, channel, user)
+  redis.call('SET', holdKey(app, channel, user), '1', 'PX', 60000)
+  transitions[#transitions + 1] = { kind, app, channel, user or '' }
+end
+
+-- The cluster-wide subscription count of a channel changes: 'o'ccupied when it leaves 0, 'v'acated when it gets there.
+local function adjustChannel(app, channel, delta)
+  local value = adjust(appKey(app, 'channels'), channel, delta)
+  local before = value - delta
+  if before <= 0 and value > 0 then arrived('o', app, channel) end
+  if before > 0 and value <= 0 then departed('v', app, channel) end
 end
 
 local function topic(app, channel) return ns .. ':channel:' .. app .. ':' .. channel end
@@ -74,6 +103,7 @@ local function memberJoin(app, channel, user, memberJson, frame, except)
     redis.call('HSET', appKey(app, 'members:' .. channel), user, memberJson)
     redis.call('HINCRBY', appKey(app, 'user_counts'), channel, 1)
     publishMember(app, channel, frame or addedFrame(channel, cjson.decode(memberJson)), except, 'j', memberJson)
+    arrived('a', app, channel, user)
     return 1
   end
   return 0
@@ -87,6 +117,7 @@ local function memberLeave(app, channel, user, memberJson, frame)
     redis.call('HDEL', appKey(app, 'members:' .. channel), user)
     adjust(appKey(app, 'user_counts'), channel, -1)
     publishMember(app, channel, frame or removedFrame(channel, cjson.decode(memberJson)), nil, 'r', user)
+    departed('r', app, channel, user)
     return 1
   end
   return 0
@@ -94,20 +125,24 @@ end
 
 -- Makes the node's registered state equal to 'desired' ({subs, users, apps}),
 -- applying only the differences to the cluster-wide counts and members.
+-- Growing counts go first and shrinking ones last, so that transitions come
+-- in Pusher's order: occupied before member_added, member_removed before vacated.
 local function reconcile(node, desired)
   local subsKey, usersKey, appsKey = nodeKey(node, 'subs'), nodeKey(node, 'users'), nodeKey(node, 'apps')
 
   local old = hashToTable(redis.call('HGETALL', subsKey))
+  local shrinking = {}
   for field, count in pairs(desired.subs) do
     local delta = tonumber(count) - tonumber(old[field] or 0)
-    local app, channel = splitField(field)
-    if delta ~= 0 then adjust(appKey(app, 'channels'), channel, delta) end
+    if delta > 0 then
+      local app, channel = splitField(field)
+      adjustChannel(app, channel, delta)
+    elseif delta < 0 then
+      shrinking[field] = delta
+    end
     old[field] = nil
   end
-  for field, count in pairs(old) do
-    local app, channel = splitField(field)
-    adjust(appKey(app, 'channels'), channel, -tonumber(count))
-  end
+  for field, count in pairs(old) do shrinking[field] = -tonumber(count) end
   redis.call('DEL', subsKey)
   for field, count in pairs(desired.subs) do redis.call('HSET', subsKey, field, count) end
 
@@ -125,6 +160,11 @@ local function reconcile(node, desired)
   end
   redis.call('DEL', usersKey)
   for field, memberJson in pairs(desired.users) do redis.call('HSET', usersKey, field, memberJson) end
+
+  for field, delta in pairs(shrinking) do
+    local app, channel = splitField(field)
+    adjustChannel(app, channel, delta)
+  end
 
   old = hashToTable(redis.call('HGETALL', appsKey))
   for app, _ in pairs(old) do
@@ -162,15 +202,15 @@ local function contact(timeoutMs)
 end
 `;
 
-/** ARGV: ns, node, app, channel, delta (+1 / -1). */
+/** ARGV: ns, node, app, channel, delta (+1 / -1). Returns the transitions. */
 export const SUBSCRIPTION = `${COMMON}
 local node, app, channel, delta = ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
 local key, field = nodeKey(node, 'subs'), app .. SEP .. channel
 local next = tonumber(redis.call('HGET', key, field) or '0') + delta
-if next < 0 then return 0 end
+if next < 0 then return transitions end
 if next == 0 then redis.call('HDEL', key, field) else redis.call('HSET', key, field, next) end
-adjust(appKey(app, 'channels'), channel, delta)
-return 1
+adjustChannel(app, channel, delta)
+return transitions
 `;
 
 /** ARGV: ns, node, app, connections on this node. */
@@ -204,22 +244,32 @@ if redis.call('HSETNX', nodeKey(node, 'users'), app .. SEP .. channel .. SEP .. 
   added = memberJoin(app, channel, user, memberJson, frame, except)
 end
 redis.call('PUBLISH', topic(app, channel), cjson.encode({ a = app, c = channel, k = ARGV[10] }))
-return { added, redis.call('HVALS', membersKey) }
+return { added, redis.call('HVALS', membersKey), transitions }
 `;
 
-/** ARGV: ns, node, app, channel, user, member_removed frame. Returns 1 when the user left the channel cluster-wide. */
+/** ARGV: ns, node, app, channel, user, member_removed frame. Returns the transitions (a member left cluster-wide). */
 export const PRESENCE_LEAVE = `${COMMON}
 local node, app, channel, user, frame = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 if redis.call('HDEL', nodeKey(node, 'users'), app .. SEP .. channel .. SEP .. user) == 1 then
-  return memberLeave(app, channel, user, nil, frame)
+  memberLeave(app, channel, user, nil, frame)
 end
-return 0
+return transitions
 `;
 
-/** ARGV: ns, node, desired state JSON. Re-registers this node after Redis was away. */
+/** ARGV: ns, node, desired state JSON. Re-registers this node after Redis was away; returns the transitions. */
 export const RECONCILE = `${COMMON}
 reconcile(ARGV[2], cjson.decode(ARGV[3]))
-return 1
+return transitions
+`;
+
+/**
+ * ARGV: ns, app, channel, user ('' for a channel). The end of a departure's
+ * hold: 1 when it still stands (report it), 0 when an arrival cancelled it.
+ */
+export const CLAIM_DEPARTURE = `${COMMON}
+local user = ARGV[4]
+if user == '' then user = nil end
+return redis.call('DEL', holdKey(ARGV[2], ARGV[3], user))
 `;
 
 /**
@@ -230,7 +280,7 @@ export const HEARTBEAT = `${COMMON}
 return redis.call('ZADD', ns .. ':nodes', contact(tonumber(ARGV[3])), ARGV[2])
 `;
 
-/** ARGV: ns, timeout ms. Removes nodes silent for longer than the timeout; returns their ids. */
+/** ARGV: ns, timeout ms. Removes nodes silent for longer than the timeout; returns {their ids, the transitions}. */
 export const REMOVE_DEAD_NODES = `${COMMON}
 local dead = redis.call('ZRANGEBYSCORE', ns .. ':nodes', '-inf', contact(tonumber(ARGV[2])) - tonumber(ARGV[2]))
 local empty = { subs = {}, users = {}, apps = {} }
@@ -238,14 +288,14 @@ for _, node in ipairs(dead) do
   redis.call('ZREM', ns .. ':nodes', node)
   reconcile(node, empty)
 end
-return dead
+return { dead, transitions }
 `;
 
-/** ARGV: ns, node. A graceful exit: the node's state goes, like a dead node's, at once. */
+/** ARGV: ns, node. A graceful exit: the node's state goes, like a dead node's, at once. Returns the transitions. */
 export const DEREGISTER = `${COMMON}
 redis.call('ZREM', ns .. ':nodes', ARGV[2])
 reconcile(ARGV[2], { subs = {}, users = {}, apps = {} })
-return 1
+return transitions
 `;
 
 /**

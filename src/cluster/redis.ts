@@ -68,7 +68,11 @@ const SCRIPT_SOURCES = {
   reverbRemoveDeadNodes: scripts.REMOVE_DEAD_NODES,
   reverbDeregister: scripts.DEREGISTER,
   reverbSyncPresence: scripts.SYNC_PRESENCE,
+  reverbClaimDeparture: scripts.CLAIM_DEPARTURE,
 } as const;
+
+/** A cluster-wide transition a script made: kind ('o'ccupied, 'v'acated, member 'a'dded, 'r'emoved), app, channel, user. */
+type Transition = [kind: string, app: string, channel: string, user: string];
 
 export interface RedisClusterOptions {
   readonly scaling: ScalingConfig;
@@ -207,7 +211,7 @@ export class RedisCluster implements Cluster {
       this.dirty = false;
       // Subscribed before the sync publishes the member lists, so that none is missed.
       await this.subscriber.subscribe(...this.topics);
-      await this.link.send(() => this.run('reverbReconcile', this.nodeId, JSON.stringify(this.localState())));
+      this.report(await this.link.send(() => this.run<Transition[]>('reverbReconcile', this.nodeId, JSON.stringify(this.localState()))));
       if (this.forgotten && this.removalsFrom === undefined && !this.views.isEmpty) {
         // Every live server reconnects within RECONNECT_MAX_MS; one silent for node_timeout on top counts as dead anyway.
         this.removalsFrom = Date.now() + RECONNECT_MAX_MS + this.timeoutMs;
@@ -254,7 +258,8 @@ export class RedisCluster implements Cluster {
   private async removeDeadNodes(): Promise<void> {
     if (!this.link.available) return;
     try {
-      const dead = await this.link.ask(() => this.run<string[]>('reverbRemoveDeadNodes', this.timeoutMs));
+      const [dead, transitions] = await this.link.ask(() => this.run<[string[], Transition[]]>('reverbRemoveDeadNodes', this.timeoutMs));
+      this.report(transitions);
       for (const node of dead) this.options.logger.warn(`Server ${node} stopped answering: removed its connections from the cluster`);
     } catch {
       // As for the heartbeat.
@@ -296,6 +301,27 @@ export class RedisCluster implements Cluster {
     this.server?.deliver({ appId: message.a, channel: message.c, frame: message.f, exceptSocketId: message.x });
   }
 
+  /**
+   * Tells the protocol's channel events (webhooks) about the transitions a
+   * script made. Only the node whose script made a transition reports it, so
+   * each is reported once for the whole cluster; a departure comes with a
+   * check whether it still stands when Pusher's window ends.
+   */
+  private readonly report = (transitions: readonly Transition[]): void => {
+    const events = this.server?.channelEvents;
+    if (!events) return;
+    for (const [kind, appId, channel, user] of transitions) {
+      if (kind === 'o') events.channelOccupied(appId, channel);
+      else if (kind === 'a') events.memberAdded(appId, channel, user);
+      else if (kind === 'v') events.channelVacated(appId, channel, () => this.claimDeparture(appId, channel, ''));
+      else if (kind === 'r') events.memberRemoved(appId, channel, user, () => this.claimDeparture(appId, channel, user));
+    }
+  };
+
+  private async claimDeparture(appId: string, channel: string, user: string): Promise<boolean> {
+    return (await this.link.ask(() => this.run<number>('reverbClaimDeparture', appId, channel, user))) === 1;
+  }
+
   private control(message: ControlMessage): void {
     if (message.type === 'terminate') this.server?.terminateLocalUser(message.a, message.u);
     else if (message.type === 'restart') this.options.onRestart?.();
@@ -333,7 +359,9 @@ export class RedisCluster implements Cluster {
         if (this.link.available) waits.push(withDeadline(subscribing, DEADLINE_MS).catch(noop));
       }
     }
-    if (this.link.available) waits.push(this.link.ask(() => this.run('reverbSubscription', this.nodeId, appId, channel, 1)).catch(this.markDirty));
+    if (this.link.available) {
+      waits.push(this.link.ask(() => this.run<Transition[]>('reverbSubscription', this.nodeId, appId, channel, 1)).then(this.report, this.markDirty));
+    }
     else this.dirty = true;
     if (waits.length > 0) return Promise.all(waits).then(noop);
   }
@@ -345,8 +373,11 @@ export class RedisCluster implements Cluster {
       this.views.drop(appId, channel);
       if (this.subscriber.status === 'ready') this.subscriber.unsubscribe(topic).catch(noop);
     }
-    if (this.link.available) this.link.send(() => this.run('reverbSubscription', this.nodeId, appId, channel, -1)).catch(this.markDirty);
-    else this.dirty = true;
+    if (this.link.available) {
+      this.link.send(() => this.run<Transition[]>('reverbSubscription', this.nodeId, appId, channel, -1)).then(this.report, this.markDirty);
+    } else {
+      this.dirty = true;
+    }
   }
 
   /**
@@ -379,8 +410,8 @@ export class RedisCluster implements Cluster {
   ): Promise<readonly PresenceMember[] | undefined> {
     const join = this.views.joinStarted(appId, channel, `${this.nodeId}:${++this.joins}`);
     try {
-      const [added, members] = await this.link.ask(() =>
-        this.run<[number, string[]]>(
+      const [added, members, transitions] = await this.link.ask(() =>
+        this.run<[number, string[], Transition[]]>(
           'reverbPresenceJoin',
           this.nodeId,
           appId,
@@ -394,6 +425,7 @@ export class RedisCluster implements Cluster {
         ),
       );
       if (added === -1) return undefined;
+      this.report(transitions);
       const list = members.map((json) => JSON.parse(json) as PresenceMember);
       // Without the marker (the subscriber connection is down) the list is merely less exact: bounded wait.
       await withDeadline(join.marked, DEADLINE_MS).catch(noop);
@@ -411,8 +443,10 @@ export class RedisCluster implements Cluster {
 
   async presenceLeft(appId: string, channel: string, member: PresenceMember): Promise<void> {
     try {
-      await this.link.ask(() =>
-        this.run('reverbPresenceLeave', this.nodeId, appId, channel, member.userId, memberRemovedFrame(channel, member)),
+      this.report(
+        await this.link.ask(() =>
+          this.run<Transition[]>('reverbPresenceLeave', this.nodeId, appId, channel, member.userId, memberRemovedFrame(channel, member)),
+        ),
       );
     } catch {
       this.dirty = true;
@@ -475,7 +509,7 @@ export class RedisCluster implements Cluster {
     this.closing = true;
     for (const timer of this.timers) clearInterval(timer);
     // Bounded by ioredis's commandTimeout; shutdown has its own deadline on top.
-    await this.link.send(() => this.run('reverbDeregister', this.nodeId)).catch(noop);
+    await this.link.send(() => this.run<Transition[]>('reverbDeregister', this.nodeId)).then(this.report, noop);
     this.link.close();
     this.command.disconnect();
     this.subscriber.disconnect();

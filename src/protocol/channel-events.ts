@@ -6,9 +6,14 @@
  */
 export interface ChannelEvents {
   channelOccupied(appId: string, channel: string): void;
-  channelVacated(appId: string, channel: string): void;
+  /**
+   * Departures are reported at once and held back by the receiver for
+   * Pusher's window; `stillStands`, when given, tells at the window's end
+   * whether an arrival elsewhere in the cluster cancelled it meanwhile.
+   */
+  channelVacated(appId: string, channel: string, stillStands?: () => Promise<boolean>): void;
   memberAdded(appId: string, channel: string, userId: string): void;
-  memberRemoved(appId: string, channel: string, userId: string): void;
+  memberRemoved(appId: string, channel: string, userId: string, stillStands?: () => Promise<boolean>): void;
   /** `data` as the client sent it (decoded); `userId` on presence channels. */
   clientEvent(appId: string, channel: string, event: string, data: unknown, socketId: string, userId: string | undefined): void;
   cacheMiss(appId: string, channel: string): void;

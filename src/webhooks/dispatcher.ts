@@ -27,8 +27,10 @@ export class WebhookDispatcher implements ChannelEvents {
   private readonly queues = new Map<string, TargetQueue[]>();
   private readonly apps = new Map<string, WebhookApp>();
   /** Delayed vacated / member_removed, by app, channel and (for members) user. */
-  private readonly delayed = new Map<string, { timer: NodeJS.Timeout; send: () => void }>();
+  private readonly delayed = new Map<string, { timer: NodeJS.Timeout; send: () => void | Promise<void> }>();
   private readonly delayMs: number;
+  /** Set once close() sent what was held back: later events (the cluster's last words) have nowhere to go. */
+  private closed = false;
 
   constructor(
     apps: readonly WebhookApp[],
@@ -55,7 +57,7 @@ export class WebhookDispatcher implements ChannelEvents {
   /** Sends an event to every target of the app that wants it. */
   emit(appId: string, event: WebhookEvent): void {
     const queues = this.queues.get(appId);
-    if (!queues) return;
+    if (!queues || this.closed) return;
     for (const queue of queues) {
       if (targetWants(queue.target, event) && !queue.add(event)) this.options.dropped?.(this.apps.get(appId)!, queue.target);
     }
@@ -65,16 +67,18 @@ export class WebhookDispatcher implements ChannelEvents {
     if (!this.cancelDelayed(`${appId}\n${channel}`)) this.emit(appId, { name: 'channel_occupied', channel });
   }
 
-  channelVacated(appId: string, channel: string): void {
-    this.delay(appId, `${appId}\n${channel}`, () => this.emit(appId, { name: 'channel_vacated', channel }));
+  channelVacated(appId: string, channel: string, stillStands?: () => Promise<boolean>): void {
+    this.delay(appId, `${appId}\n${channel}`, stillStands, () => this.emit(appId, { name: 'channel_vacated', channel }));
   }
 
   memberAdded(appId: string, channel: string, userId: string): void {
     if (!this.cancelDelayed(`${appId}\n${channel}\n${userId}`)) this.emit(appId, { name: 'member_added', channel, user_id: userId });
   }
 
-  memberRemoved(appId: string, channel: string, userId: string): void {
-    this.delay(appId, `${appId}\n${channel}\n${userId}`, () => this.emit(appId, { name: 'member_removed', channel, user_id: userId }));
+  memberRemoved(appId: string, channel: string, userId: string, stillStands?: () => Promise<boolean>): void {
+    this.delay(appId, `${appId}\n${channel}\n${userId}`, stillStands, () =>
+      this.emit(appId, { name: 'member_removed', channel, user_id: userId }),
+    );
   }
 
   clientEvent(appId: string, channel: string, event: string, data: unknown, socketId: string, userId: string | undefined): void {
@@ -93,14 +97,34 @@ export class WebhookDispatcher implements ChannelEvents {
     this.emit(appId, { name: 'subscription_count', channel, subscription_count: count });
   }
 
-  private delay(appId: string, key: string, send: () => void): void {
+  /**
+   * Holds a departure back for the window; an arrival here cancels it at
+   * once, one elsewhere in the cluster through `stillStands` (asked when the
+   * window ends; if it cannot be asked, the departure is sent).
+   */
+  private delay(appId: string, key: string, stillStands: (() => Promise<boolean>) | undefined, emit: () => void): void {
     if (!this.queues.has(appId)) return;
     this.cancelDelayed(key);
+    const confirmed = stillStands ? () => stillStands().then((stands) => void (stands && emit()), emit) : emit;
+    // A channel's vacated goes after its members' removals, however the cluster's answers were ordered.
+    const send = key.split('\n').length === 2 ? () => this.sendMembersOf(`${key}\n`).then(confirmed) : confirmed;
     const timer = setTimeout(() => {
       this.delayed.delete(key);
-      send();
+      void send();
     }, this.delayMs);
     this.delayed.set(key, { timer, send });
+  }
+
+  /** Sends the held-back member removals under a channel's key prefix now, in the order they were held. */
+  private async sendMembersOf(prefix: string): Promise<void> {
+    const sends: (void | Promise<void>)[] = [];
+    for (const [key, pending] of this.delayed) {
+      if (!key.startsWith(prefix)) continue;
+      clearTimeout(pending.timer);
+      this.delayed.delete(key);
+      sends.push(pending.send());
+    }
+    await Promise.all(sends);
   }
 
   /** True when a delayed removal was pending (and is now cancelled). */
@@ -116,10 +140,13 @@ export class WebhookDispatcher implements ChannelEvents {
   async close(timeoutMs: number): Promise<void> {
     const delayed = [...this.delayed.values()];
     this.delayed.clear();
-    for (const { timer, send } of delayed) {
-      clearTimeout(timer);
-      send();
-    }
+    await Promise.all(
+      delayed.map(({ timer, send }) => {
+        clearTimeout(timer);
+        return send();
+      }),
+    );
+    this.closed = true;
     const queues = [...this.queues.values()].flat();
     await Promise.all(queues.map((queue) => queue.drain(timeoutMs)));
   }
