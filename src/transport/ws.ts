@@ -120,6 +120,9 @@ class WsSocket implements TransportSocket, BatchedSocket {
     if (this.ws.readyState !== WebSocket.OPEN && this.ws.readyState !== WebSocket.CONNECTING) return;
     this.flush();
     this.ws.close(code, reason);
+    // A client closed for flooding or not reading (4100-4199) gets its close frame but nothing more
+    // of what it sends is read: ws would otherwise parse a flood for the whole grace period.
+    if (code >= 4100 && code < 4200) this.raw.pause();
     // ws itself waits 30 s for the peer's close frame.
     setTimeout(terminate, CLOSE_GRACE_MS, this.ws).unref();
   }
