@@ -98,6 +98,15 @@ export class LocalCluster implements Cluster {
     return this.server?.appsById.get(appId)?.connections.size ?? 0;
   }
 
+  userPresence(appId: string, userId: string, online: boolean): void {
+    this.server?.watchlistChanged(appId, online ? 'online' : 'offline', [userId]);
+  }
+
+  async onlineUsers(appId: string, userIds: readonly string[]): Promise<ReadonlySet<string>> {
+    const signedIn = this.server?.appsById.get(appId)?.signedIn;
+    return new Set(userIds.filter((userId) => signedIn?.has(userId)));
+  }
+
   async terminateUser(appId: string, userId: string): Promise<void> {
     this.server?.terminateLocalUser(appId, userId);
   }

@@ -16,8 +16,12 @@
  *   ns:app:<app>:members:<channel>    hash  user -> member JSON
  *   ns:app:<app>:connections          hash  node -> connections
  *   ns:app:<app>:cache:<channel>      string, the cached frame, with a TTL
+ *   ns:app:<app>:hold:<channel>[\x1f<user>]  string, a departure held back for Pusher's webhook window
+ *   ns:node:<node>:online             hash  app\x1fuser -> 1 (the user has a signed-in connection here; watchlist apps)
+ *   ns:app:<app>:online               hash  user -> number of nodes where the user is signed in
  * Pub/sub topics: ns:channel:<app>:<channel> (deliveries, and member lists for
- * the sync after a fault), ns:control (terminate, restart).
+ * the sync after a fault), ns:control (terminate, restart), ns:watch:<app>
+ * (a user came online or went offline: watchlist events).
  */
 
 const COMMON = `
@@ -40,6 +44,12 @@ local function splitField(field)
   local b = string.find(field, SEP, a + 1, true)
   if not b then return app, string.sub(field, a + 1), nil end
   return app, string.sub(field, a + 1, b - 1), string.sub(field, b + 1)
+end
+
+-- "app SEP user" (the user id may contain anything).
+local function splitAppUser(field)
+  local a = string.find(field, SEP, 1, true)
+  return string.sub(field, 1, a - 1), string.sub(field, a + 1)
 end
 
 local function adjust(key, field, delta)
@@ -123,6 +133,15 @@ local function memberLeave(app, channel, user, memberJson, frame)
   return 0
 end
 
+-- A user got a signed-in connection on one more node (delta 1) or lost it on
+-- one (-1); every server hears when that makes the user online or offline cluster-wide.
+local function userOnline(app, user, delta)
+  local count = adjust(appKey(app, 'online'), user, delta)
+  if (delta > 0 and count == delta) or (delta < 0 and count <= 0) then
+    redis.call('PUBLISH', ns .. ':watch:' .. app, cjson.encode({ u = user, on = delta > 0 }))
+  end
+end
+
 -- Makes the node's registered state equal to 'desired' ({subs, users, apps}),
 -- applying only the differences to the cluster-wide counts and members.
 -- Growing counts go first and shrinking ones last, so that transitions come
@@ -165,6 +184,22 @@ local function reconcile(node, desired)
     local app, channel = splitField(field)
     adjustChannel(app, channel, delta)
   end
+
+  local onlineKey = nodeKey(node, 'online')
+  old = hashToTable(redis.call('HGETALL', onlineKey))
+  for field, _ in pairs(desired.online or {}) do
+    if old[field] == nil then
+      local app, user = splitAppUser(field)
+      userOnline(app, user, 1)
+    end
+    old[field] = nil
+  end
+  for field, _ in pairs(old) do
+    local app, user = splitAppUser(field)
+    userOnline(app, user, -1)
+  end
+  redis.call('DEL', onlineKey)
+  for field, _ in pairs(desired.online or {}) do redis.call('HSET', onlineKey, field, 1) end
 
   old = hashToTable(redis.call('HGETALL', appsKey))
   for app, _ in pairs(old) do
@@ -256,6 +291,18 @@ end
 return transitions
 `;
 
+/** ARGV: ns, node, app, user, 1 (signed in here) or 0 (signed out here). */
+export const USER_PRESENCE = `${COMMON}
+local node, app, user = ARGV[2], ARGV[3], ARGV[4]
+local field = app .. SEP .. user
+if ARGV[5] == '1' then
+  if redis.call('HSETNX', nodeKey(node, 'online'), field, 1) == 1 then userOnline(app, user, 1) end
+elseif redis.call('HDEL', nodeKey(node, 'online'), field) == 1 then
+  userOnline(app, user, -1)
+end
+return 1
+`;
+
 /** ARGV: ns, node, desired state JSON. Re-registers this node after Redis was away; returns the transitions. */
 export const RECONCILE = `${COMMON}
 reconcile(ARGV[2], cjson.decode(ARGV[3]))
@@ -283,7 +330,7 @@ return redis.call('ZADD', ns .. ':nodes', contact(tonumber(ARGV[3])), ARGV[2])
 /** ARGV: ns, timeout ms. Removes nodes silent for longer than the timeout; returns {their ids, the transitions}. */
 export const REMOVE_DEAD_NODES = `${COMMON}
 local dead = redis.call('ZRANGEBYSCORE', ns .. ':nodes', '-inf', contact(tonumber(ARGV[2])) - tonumber(ARGV[2]))
-local empty = { subs = {}, users = {}, apps = {} }
+local empty = { subs = {}, users = {}, apps = {}, online = {} }
 for _, node in ipairs(dead) do
   redis.call('ZREM', ns .. ':nodes', node)
   reconcile(node, empty)
@@ -294,7 +341,7 @@ return { dead, transitions }
 /** ARGV: ns, node. A graceful exit: the node's state goes, like a dead node's, at once. Returns the transitions. */
 export const DEREGISTER = `${COMMON}
 redis.call('ZREM', ns .. ':nodes', ARGV[2])
-reconcile(ARGV[2], { subs = {}, users = {}, apps = {} })
+reconcile(ARGV[2], { subs = {}, users = {}, apps = {}, online = {} })
 return transitions
 `;
 

@@ -69,6 +69,7 @@ const SCRIPT_SOURCES = {
   reverbDeregister: scripts.DEREGISTER,
   reverbSyncPresence: scripts.SYNC_PRESENCE,
   reverbClaimDeparture: scripts.CLAIM_DEPARTURE,
+  reverbUserPresence: scripts.USER_PRESENCE,
 } as const;
 
 /** A cluster-wide transition a script made: kind ('o'ccupied, 'v'acated, member 'a'dded, 'r'emoved), app, channel, user. */
@@ -153,6 +154,15 @@ export class RedisCluster implements Cluster {
   attach(server: PusherServer): void {
     this.server = server;
     this.local.attach(server);
+    for (const app of server.appsById.values()) if (app.config.watchlistEvents) this.topics.add(this.watchTopic(app.id));
+  }
+
+  private watchTopic(appId: string): string {
+    return `${this.ns}:watch:${appId}`;
+  }
+
+  private watches(appId: string): boolean {
+    return this.server?.appsById.get(appId)?.config.watchlistEvents === true;
   }
 
   /** Connects both Redis connections; the server starts even when Redis is down (it reconnects). */
@@ -267,10 +277,21 @@ export class RedisCluster implements Cluster {
   }
 
   /** This server's share of the cluster state, as the reconcile script expects it. */
-  private localState(): { subs: Record<string, number>; users: Record<string, string>; apps: Record<string, number> } {
-    const state = { subs: {} as Record<string, number>, users: {} as Record<string, string>, apps: {} as Record<string, number> };
+  private localState(): {
+    subs: Record<string, number>;
+    users: Record<string, string>;
+    apps: Record<string, number>;
+    online: Record<string, number>;
+  } {
+    const state = {
+      subs: {} as Record<string, number>,
+      users: {} as Record<string, string>,
+      apps: {} as Record<string, number>,
+      online: {} as Record<string, number>,
+    };
     for (const app of this.server?.appsById.values() ?? []) {
       if (app.connections.size > 0) state.apps[app.id] = app.connections.size;
+      if (app.config.watchlistEvents) for (const userId of app.signedIn.keys()) state.online[`${app.id}${SEP}${userId}`] = 1;
       for (const channel of app.channels.values()) {
         if (channel.isEmpty) continue;
         state.subs[`${app.id}${SEP}${channel.name}`] = channel.subscribers.size;
@@ -290,6 +311,10 @@ export class RedisCluster implements Cluster {
       return;
     }
     if (topic === this.controlTopic) return this.control(parsed as ControlMessage);
+    if (topic.startsWith(`${this.ns}:watch:`)) {
+      const { u, on } = parsed as unknown as { u: string; on: boolean };
+      return this.server?.watchlistChanged(topic.slice(this.ns.length + 7), on ? 'online' : 'offline', [u]);
+    }
     const message = parsed as WireMessage;
     if (message.s !== undefined) {
       if (message.s === this.nodeId) this.views.sync(message.a, message.c, Array.isArray(message.m) ? message.m : [], message.d === true);
@@ -492,6 +517,25 @@ export class RedisCluster implements Cluster {
 
   connectionCount(appId: string): Promise<number> {
     return this.queries.connectionCount(appId);
+  }
+
+  userPresence(appId: string, userId: string, online: boolean): void {
+    if (!this.watches(appId)) return;
+    if (!this.link.available) {
+      this.dirty = true;
+      return;
+    }
+    this.link.send(() => this.run('reverbUserPresence', this.nodeId, appId, userId, online ? 1 : 0)).catch(this.markDirty);
+  }
+
+  async onlineUsers(appId: string, userIds: readonly string[]): Promise<ReadonlySet<string>> {
+    try {
+      const counts = await this.link.ask(() => this.command.hmget(appKey(this.ns, appId, 'online'), ...userIds));
+      return new Set(userIds.filter((_, index) => Number(counts[index] ?? 0) > 0));
+    } catch {
+      // Redis cannot say: this server's own users are known to be online.
+      return this.local.onlineUsers(appId, userIds);
+    }
   }
 
   async terminateUser(appId: string, userId: string): Promise<void> {

@@ -99,5 +99,14 @@ export interface Cluster {
    */
   terminateUser(appId: string, userId: string): Promise<void>;
 
+  /**
+   * A user's first signed-in connection on this server came (`online`) or
+   * their last one went. The cluster calls the server's `watchlistChanged`
+   * (on every server) when that makes the user online or offline cluster-wide.
+   */
+  userPresence(appId: string, userId: string, online: boolean): void;
+  /** Which of these users have a signed-in connection anywhere. */
+  onlineUsers(appId: string, userIds: readonly string[]): Promise<ReadonlySet<string>>;
+
   close(): Promise<void>;
 }

@@ -82,6 +82,7 @@ function defaultApp(vars: Env): RawConfig {
     max_messages_per_second: env(vars, 'REVERB_APP_MAX_MESSAGES_PER_SECOND', 200),
     subscription_count_events: env(vars, 'REVERB_APP_SUBSCRIPTION_COUNT_EVENTS', false),
     authorized_connections_timeout: env(vars, 'REVERB_APP_AUTHORIZED_CONNECTIONS_TIMEOUT', null),
+    watchlist_events: env(vars, 'REVERB_APP_WATCHLIST_EVENTS', false),
     webhooks: envWebhooks(vars),
     webhook_batching: {
       enabled: env(vars, 'REVERB_APP_WEBHOOK_BATCHING', false),

@@ -106,6 +106,7 @@ const appSchema = z.object({
   max_messages_per_second: numeric({ min: 1, integer: true }).default(200),
   subscription_count_events: flag.default(false),
   authorized_connections_timeout: switchedOff(numeric({ positive: true })),
+  watchlist_events: flag.default(false),
   webhooks: z.array(webhookSchema, { error: 'expected a list of webhooks such as [{"url": "https://example.com/pusher/webhooks"}]' }).default([]),
   webhook_batching: z
     .object({
@@ -235,6 +236,7 @@ function toApp(raw: unknown, index: number): AppConfig {
     })),
     subscriptionCountEvents: app.subscription_count_events,
     authorizedConnectionsTimeout: app.authorized_connections_timeout,
+    watchlistEvents: app.watchlist_events,
     webhookBatching: app.webhook_batching?.enabled
       ? { windowMs: app.webhook_batching.window_ms, maxEvents: app.webhook_batching.max_events }
       : null,

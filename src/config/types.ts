@@ -46,6 +46,8 @@ export interface AppConfig {
   readonly subscriptionCountEvents: boolean;
   /** Seconds a connection may stay without signing in or joining a private/presence channel; null = forever. */
   readonly authorizedConnectionsTimeout: number | null;
+  /** Tell signed-in users when the users of their `user_data.watchlist` come online and go offline. */
+  readonly watchlistEvents: boolean;
 }
 
 export interface TlsConfig {

@@ -137,6 +137,8 @@ export default {
         subscription_count_events: env('REVERB_APP_SUBSCRIPTION_COUNT_EVENTS', false),
         // Seconds a connection may stay without signing in or joining a private channel; null = forever.
         authorized_connections_timeout: env('REVERB_APP_AUTHORIZED_CONNECTIONS_TIMEOUT'),
+        // Tell signed-in users when the users of their user_data.watchlist come online / go offline.
+        watchlist_events: env('REVERB_APP_WATCHLIST_EVENTS', false),
         // Webhooks (docs/webhooks.md): a list of { url, event_types, filter, headers }.
         webhooks: env('REVERB_APP_WEBHOOK_URL')
           ? [{ url: env('REVERB_APP_WEBHOOK_URL'), event_types: env('REVERB_APP_WEBHOOK_EVENTS') }]

@@ -3,10 +3,15 @@ import type { AppConfig } from '../config/types.js';
 import type { Connection } from './connection.js';
 import { Channel } from './channels/channel.js';
 import type { PusherServer } from './server.js';
+import { Watchers } from './watchlist.js';
 
 export class AppRuntime {
   readonly connections = new Map<string, Connection>();
   readonly channels = new Map<string, Channel>();
+  /** Signed-in connections per user on this server: the user is online here while it has one. */
+  readonly signedIn = new Map<string, number>();
+  /** Connections watching users (watchlist events). */
+  readonly watchers = new Watchers();
 
   constructor(
     readonly config: AppConfig,

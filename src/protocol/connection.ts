@@ -8,7 +8,7 @@ import type { AppRuntime } from './app.js';
 import type { Channel } from './channels/channel.js';
 import type { PusherError } from './wire.js';
 import { ERRORS, errorFrame } from './wire.js';
-import { unsubscribeAll } from './subscriptions.js';
+import { departAll } from './depart.js';
 import { handleMessage, withinMessageRate } from './events.js';
 
 export interface SignedInUser {
@@ -25,6 +25,8 @@ const MAX_PENDING_TASKS = 256;
 export class Connection implements SocketHandler {
   readonly channels = new Map<string, Channel>();
   user: SignedInUser | undefined;
+  /** The user ids this connection watches (watchlist events), once signed in. */
+  watchlist: readonly string[] | undefined;
   /** Milliseconds timestamp of the last inbound frame of any kind. */
   lastSeen: number;
   /** When the server pinged this silent connection (0 = not pinged). */
@@ -130,7 +132,7 @@ export class Connection implements SocketHandler {
    */
   private shutDown(code: number, reason: string): void {
     this.socket.close(code, reason);
-    queueMicrotask(() => this.run(() => unsubscribeAll(this)));
+    queueMicrotask(() => this.run(() => departAll(this)));
   }
 
   /** Runs inbound work in arrival order; synchronous tasks run at once when idle. */

@@ -9,12 +9,13 @@ import type { ChannelDelivery, Cluster } from '../cluster/types.js';
 import type { PreparedFrame, SocketHandler, TransportSocket, UpgradeRequest } from '../transport/types.js';
 import { AppRuntime } from './app.js';
 import { Connection } from './connection.js';
-import { unsubscribeAll } from './events.js';
+import { departAll } from './depart.js';
 import type { ProtocolObserver } from './observer.js';
 import { isOriginAllowed } from './origins.js';
 import { ConnectionRateLimiter, clientAddress } from './client-address.js';
 import { NO_CHANNEL_EVENTS, type ChannelEvents } from './channel-events.js';
 import { SubscriptionCounts } from './subscription-count.js';
+import type { WatchlistEvent } from './watchlist.js';
 import { channelKind } from './channels/names.js';
 import { ERRORS, PING_FRAME, connectionEstablishedFrame, encodeFrame, errorFrame, type PusherError } from './wire.js';
 
@@ -128,7 +129,7 @@ export class PusherServer {
     connection.app.connections.delete(connection.socketId);
     this.cluster.connectionsChanged(connection.app.id, connection.app.connections.size);
     // Queued behind any in-flight subscribe so that it is undone too.
-    connection.run(() => unsubscribeAll(connection));
+    connection.run(() => departAll(connection));
     this.observer.connectionClosed(connection, code);
   }
 
@@ -149,6 +150,11 @@ export class PusherServer {
       this.cluster.cacheStore(app.id, channel, frame, app.config.cacheTtl);
     }
     this.cluster.publish({ appId: app.id, channel, frame, exceptSocketId });
+  }
+
+  /** The cluster saw users come online or go offline: tell this server's watchers of them. */
+  watchlistChanged(appId: string, name: WatchlistEvent, userIds: readonly string[]): void {
+    this.appsById.get(appId)?.watchers.notify(name, userIds);
   }
 
   /** Closes this server's connections of a user (signed in, or a presence member) with 4009. */
