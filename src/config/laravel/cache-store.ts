@@ -10,15 +10,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { env as envOr, type Env } from '../env.js';
+import type { RedisServerConfig } from '../types.js';
 
-export interface RedisStoreConfig {
+/** The connection settings are those of scaling's Redis server. */
+export interface RedisStoreConfig extends Omit<RedisServerConfig, 'timeout'> {
   readonly driver: 'redis';
-  readonly url: string | null;
-  readonly host: string;
-  readonly port: number;
-  readonly username: string | null;
-  readonly password: string | null;
-  readonly database: number;
   /** The whole key: Redis's option prefix, the cache prefix and ':' (RedisStore::setPrefix). */
   readonly key: string;
 }
