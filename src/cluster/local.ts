@@ -3,7 +3,7 @@
  * this server's own channels, so a single server needs no extra bookkeeping.
  */
 import type { PusherServer } from '../protocol/server.js';
-import type { ChannelCounts, ChannelDelivery, Cluster, PresenceMember } from './types.js';
+import type { ChannelCounts, ChannelDelivery, Cluster, PresenceMember } from '../protocol/cluster.js';
 import type { Channel } from '../protocol/channels/channel.js';
 import { CacheStore } from './cache.js';
 import { memberAddedFrame, memberRemovedFrame } from '../protocol/presence.js';

@@ -23,7 +23,7 @@
  */
 import type { PusherServer } from '../protocol/server.js';
 import { memberAddedFrame, memberRemovedFrame } from '../protocol/presence.js';
-import type { PresenceMember } from './types.js';
+import type { PresenceMember } from '../protocol/cluster.js';
 
 type View = Map<string, PresenceMember>;
 

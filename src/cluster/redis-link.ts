@@ -13,7 +13,7 @@
  * answers again.
  */
 import type { Redis } from 'ioredis';
-import { ClusterUnavailable } from './types.js';
+import { ClusterUnavailable } from '../protocol/cluster.js';
 
 /**
  * How long an answer is waited for. A healthy Redis answers in well under a

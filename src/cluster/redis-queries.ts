@@ -5,7 +5,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { RedisLink } from './redis-link.js';
-import { ClusterUnavailable, type ChannelCounts, type PresenceMember } from './types.js';
+import { ClusterUnavailable, type ChannelCounts, type PresenceMember } from '../protocol/cluster.js';
 
 /** `<ns>:app:<app id>:<suffix>`, the keys listed in redis-scripts.ts. */
 export function appKey(ns: string, appId: string, suffix: string): string {

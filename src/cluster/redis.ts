@@ -26,7 +26,7 @@ import { RECONNECT_MAX_MS, createRedis } from './redis-connection.js';
 import { DEADLINE_MS, RedisLink, withDeadline } from './redis-link.js';
 import { RedisQueries, appKey } from './redis-queries.js';
 import * as scripts from './redis-scripts.js';
-import { ClusterUnavailable, type ChannelCounts, type ChannelDelivery, type Cluster, type PresenceMember } from './types.js';
+import { ClusterUnavailable, type ChannelCounts, type ChannelDelivery, type Cluster, type PresenceMember } from '../protocol/cluster.js';
 
 const SEP = '\x1f';
 

@@ -7,7 +7,7 @@ import type { AppConfig, Config, RestartSignal, ServerConfig } from './types.js'
 import { DEVELOPMENT_APP, environmentSources, type RawConfig } from './defaults.js';
 import { readTlsOptions } from './tls.js';
 import { ConfigError } from './errors.js';
-import { WEBHOOK_EVENT_TYPES } from '../webhooks/types.js';
+import { WEBHOOK_EVENT_TYPES } from './webhooks.js';
 
 export { ConfigError };
 

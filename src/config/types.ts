@@ -1,6 +1,6 @@
 /** The validated, typed configuration every other module reads. Times are in seconds. */
 import type { CacheStoreConfig } from './laravel/cache-store.js';
-import type { WebhookTarget } from '../webhooks/types.js';
+import type { WebhookTarget } from './webhooks.js';
 
 export type ClientEventsFrom = 'members' | 'all' | 'none';
 

@@ -1,5 +1,5 @@
 /** The `info` attributes of a channel, shared by /events, /batch_events and /channels. */
-import type { ChannelCounts } from '../cluster/types.js';
+import type { ChannelCounts } from '../protocol/cluster.js';
 import { channelKind } from '../protocol/channels/names.js';
 
 export function channelAttributes(name: string, counts: ChannelCounts, info: ReadonlySet<string>): Record<string, number> {

@@ -1,5 +1,5 @@
 /** POST /apps/{id}/events and /batch_events: publish, then answer with the requested channel info. */
-import { ClusterUnavailable } from '../cluster/types.js';
+import { ClusterUnavailable } from '../protocol/cluster.js';
 import type { ApiContext } from './context.js';
 import { channelAttributes } from './channel-info.js';
 import { BadRequest, json } from './responses.js';

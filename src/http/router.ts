@@ -4,7 +4,7 @@
  * and turns client mistakes into 4xx JSON answers — never a 500. When the
  * cluster state cannot be read in time (Redis down or stalled) it answers 503.
  */
-import { ClusterUnavailable } from '../cluster/types.js';
+import { ClusterUnavailable } from '../protocol/cluster.js';
 import type { PusherServer } from '../protocol/server.js';
 import type { ApiContext } from './context.js';
 import { channelUsers, connectionCount, listChannels, showChannel, terminateUserConnections } from './channels.js';

@@ -4,7 +4,7 @@
  * that proxy appended to `X-Forwarded-For` (Nginx's `$proxy_add_x_forwarded_for`).
  * Entries further left are written by the client and never trusted.
  */
-import type { UpgradeRequest } from '../transport/types.js';
+import type { UpgradeRequest } from './socket.js';
 
 /** `::ffff:127.0.0.1` (an IPv4 peer on a dual-stack socket) compares as `127.0.0.1`. */
 function plain(address: string): string {

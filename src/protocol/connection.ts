@@ -3,7 +3,7 @@
  * task queue that keeps a client's messages in order while some of them wait
  * on the cluster.
  */
-import type { PreparedFrame, SocketHandler, TransportSocket } from '../transport/types.js';
+import type { PreparedFrame, SocketHandler, TransportSocket } from './socket.js';
 import type { AppRuntime } from './app.js';
 import type { Channel } from './channels/channel.js';
 import type { PusherError } from './wire.js';

@@ -1,5 +1,5 @@
 /** Presence `channel_data` parsing and the payloads built from members. */
-import type { PresenceMember } from '../cluster/types.js';
+import type { PresenceMember } from './cluster.js';
 import { encodeFrame } from './wire.js';
 
 /**

@@ -5,8 +5,8 @@
  */
 import { randomInt } from 'node:crypto';
 import type { AppConfig } from '../config/types.js';
-import type { ChannelDelivery, Cluster } from '../cluster/types.js';
-import type { PreparedFrame, SocketHandler, TransportSocket, UpgradeRequest } from '../transport/types.js';
+import type { ChannelDelivery, Cluster } from './cluster.js';
+import type { PreparedFrame, SocketHandler, TransportSocket, UpgradeRequest } from './socket.js';
 import { AppRuntime } from './app.js';
 import { Connection } from './connection.js';
 import { departAll } from './depart.js';

@@ -2,7 +2,7 @@
  * `pusher:subscribe` / `pusher:unsubscribe` and the clean-up on disconnect:
  * authorization, presence membership, cache replay and channel bookkeeping.
  */
-import type { PresenceMember } from '../cluster/types.js';
+import type { PresenceMember } from './cluster.js';
 import type { Connection } from './connection.js';
 import type { Channel } from './channels/channel.js';
 import { SERVER_TO_USER_PREFIX, channelKind, channelNameProblem } from './channels/names.js';

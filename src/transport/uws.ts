@@ -13,15 +13,8 @@ import { errorResponse } from '../http/responses.js';
 import { DescriptorGuard } from './descriptors.js';
 import { InFlight } from './http-exchange.js';
 import { matchSocketPath } from './paths.js';
-import type {
-  PreparedFrame,
-  SocketHandler,
-  Transport,
-  TransportCallbacks,
-  TransportOptions,
-  TransportSocket,
-  UpgradeRequest,
-} from './types.js';
+import type { PreparedFrame, SocketHandler, TransportSocket, UpgradeRequest } from '../protocol/socket.js';
+import type { Transport, TransportCallbacks, TransportOptions } from './types.js';
 import type { UwsApp, UwsListenSocket, UwsModule, UwsWebSocket } from './uws-api.js';
 import { formatAddress } from './uws-address.js';
 import { serveHttp } from './uws-http.js';

@@ -1,20 +1,11 @@
 /**
  * Webhooks as Pusher defines them (pusher.com/docs/channels/server_api/webhooks):
- * the events, and each app's targets with soketi's field names so that its
- * users can copy their configuration.
+ * the events, and what an app needs to sign and send them. Targets are
+ * configuration (src/config/webhooks.ts).
  */
+import type { WebhookTarget } from '../config/webhooks.js';
 
-export const WEBHOOK_EVENT_TYPES = [
-  'channel_occupied',
-  'channel_vacated',
-  'member_added',
-  'member_removed',
-  'client_event',
-  'cache_miss',
-  'subscription_count',
-] as const;
-
-export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+export type { WebhookTarget };
 
 /** One event of a webhook body's `events` list, exactly as Pusher sends it. */
 export type WebhookEvent =
@@ -29,16 +20,6 @@ export type WebhookEvent =
       readonly user_id?: string;
     }
   | { readonly name: 'subscription_count'; readonly channel: string; readonly subscription_count: number };
-
-export interface WebhookTarget {
-  readonly url: string;
-  /** Event names this target receives; null = all. */
-  readonly eventTypes: readonly WebhookEventType[] | null;
-  /** Both must hold when set (soketi's `filter`). */
-  readonly filter: { readonly channelNameStartsWith?: string; readonly channelNameEndsWith?: string };
-  /** Extra request headers; they never replace the Pusher ones. */
-  readonly headers: Readonly<Record<string, string>>;
-}
 
 /** What one app needs to sign and send its webhooks. */
 export interface WebhookApp {

@@ -3,8 +3,8 @@
  * presence channels, how many local connections each user has (so the cluster
  * is told only about a user's first and last connection here).
  */
-import type { PresenceMember } from '../../cluster/types.js';
-import type { PreparedFrame } from '../../transport/types.js';
+import type { PresenceMember } from '../cluster.js';
+import type { PreparedFrame } from '../socket.js';
 import type { Connection } from '../connection.js';
 import { channelKind, type ChannelKind } from './names.js';
 
