@@ -14,6 +14,9 @@ import type { Logger } from './observability/logger.js';
 import { silentLogger } from './observability/logger.js';
 import { createObserver } from './observability/observer.js';
 import { createWebhooks } from './webhooks/create.js';
+import { ServerMetrics } from './metrics/metrics.js';
+import { listenForMetrics } from './metrics/listener.js';
+import { combineObservers } from './observability/combine.js';
 
 export interface StartOptions {
   readonly config: Config;
@@ -28,6 +31,8 @@ export interface RunningServer {
   readonly config: Config;
   /** The port actually bound (useful with port 0). */
   readonly port: number;
+  /** The port of the separate metrics listener, when there is one. */
+  readonly metricsPort: number | undefined;
   readonly protocol: PusherServer;
   /** The transport in use, with its library and why when `auto` fell back to ws. */
   readonly transport: string;
@@ -65,23 +70,36 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     ? new RedisCluster({ scaling: config.server.scaling, logger, nodeTimeout: config.server.scaling.nodeTimeout, onRestart: options.onRestart })
     : new LocalCluster();
   const webhooks = createWebhooks(config, logger);
+  const metricsConfig = config.server.metrics;
+  const metrics = metricsConfig ? new ServerMetrics({ prefix: metricsConfig.prefix, port: config.server.port }) : undefined;
+  const observer = createObserver(logger, config.debug, options.hooks);
   const protocol = new PusherServer({
     apps: config.apps,
     cluster,
     prepare: (text) => transport.prepare(text),
-    observer: createObserver(logger, config.debug, options.hooks),
+    observer: metrics ? combineObservers(observer, metrics.observer()) : observer,
     maxBufferedBytes: config.server.maxBufferedBytes,
     maxConnectionsPerIpPerSecond: config.server.maxConnectionsPerIpPerSecond,
     trustedProxies: config.server.trustedProxies,
     channelEvents: webhooks,
   });
   cluster.attach(protocol);
+  metrics?.attach(protocol);
   if (cluster instanceof RedisCluster) await cluster.start();
 
+  const metricsEndpoint = metrics && metricsConfig ? { token: metricsConfig.token, render: () => metrics.render() } : undefined;
+  // Metrics on a listener of their own when a host or port is given, else at /metrics of the API.
+  const ownListener = metricsConfig && (metricsConfig.host !== null || metricsConfig.port !== null);
+  const metricsListener =
+    metricsEndpoint && ownListener
+      ? await listenForMetrics(metricsEndpoint, metricsConfig.host ?? config.server.host, metricsConfig.port ?? 9601)
+      : undefined;
   const http = createApiRouter({
     server: protocol,
     prefix: config.server.path,
     authTimestampTolerance: config.server.authTimestampTolerance,
+    observe: metrics ? (call) => metrics.apiCall(call) : undefined,
+    metrics: ownListener ? undefined : metricsEndpoint,
   });
   const tls = config.server.tls;
   const { port } = await transport.listen(
@@ -114,11 +132,13 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     // The clients' departures above produced the last webhooks: deliver them within what is left.
     await webhooks?.close(Math.max(0, deadline - Date.now()));
     await cluster.close();
+    metricsListener?.server.close();
   };
 
   return {
     config,
     port,
+    metricsPort: metricsListener?.port,
     protocol,
     transport: description,
     get connections() {

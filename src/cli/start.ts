@@ -79,5 +79,10 @@ export async function runStart(flags: StartFlags): Promise<void> {
 
   logger.info(`Configuration: ${['environment', ...config.sources].join(', ')}`);
   logger.info(`Transport: ${server.transport}`);
+  const metrics = config.server.metrics;
+  if (metrics) {
+    const where = server.metricsPort === undefined ? `port ${server.port}` : `${metrics.host ?? config.server.host}:${server.metricsPort}`;
+    logger.info(`Prometheus metrics: GET /metrics on ${where}${metrics.token ? ' (bearer token required)' : ''}`);
+  }
   logger.info(bannerLine(config, server.port));
 }

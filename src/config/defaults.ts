@@ -43,6 +43,13 @@ export function reverbDefaults(vars: Env): RawConfig {
         trusted_proxies: env(vars, 'REVERB_TRUSTED_PROXIES', ''),
         webhook_timeout: env(vars, 'REVERB_WEBHOOK_TIMEOUT', 10),
         webhook_queue_size: env(vars, 'REVERB_WEBHOOK_QUEUE_SIZE', 10_000),
+        metrics: {
+          enabled: env(vars, 'REVERB_METRICS_ENABLED', false),
+          host: env(vars, 'REVERB_METRICS_HOST', null),
+          port: env(vars, 'REVERB_METRICS_PORT', null),
+          prefix: env(vars, 'REVERB_METRICS_PREFIX', 'reverb_'),
+          token: env(vars, 'REVERB_METRICS_TOKEN', null),
+        },
       },
     },
     apps: {

@@ -134,6 +134,18 @@ const serverSchema = z.object({
   transport: z.enum(['auto', 'uws', 'ws'], { error: 'expected one of auto, uws, ws' }).default('auto'),
   max_connections_per_ip_per_second: switchedOff(numeric({ min: 1, integer: true })),
   webhook_timeout: numeric({ positive: true }).default(10),
+  metrics: z
+    .object({
+      enabled: flag.default(false),
+      host: optionalString,
+      port: z.preprocess(
+        (value) => (value === '' || value === undefined ? null : value),
+        numeric({ min: 0, integer: true }).refine((n) => n <= 65535, { message: 'expected a port 0-65535' }).nullable(),
+      ),
+      prefix: z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$|^$/, { message: 'expected a Prometheus name prefix such as reverb_' }).default('reverb_'),
+      token: optionalString,
+    })
+    .nullish(),
   webhook_queue_size: numeric({ min: 1, integer: true }).default(10_000),
   trusted_proxies: z.preprocess(
     (value) => (typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value ?? []),
@@ -164,7 +176,7 @@ const serverSchema = z.object({
   }),
 });
 
-const KEYS_TO_MASK = /secret|password|passphrase|local_pk|^key$/;
+const KEYS_TO_MASK = /secret|password|passphrase|local_pk|token|^key$/;
 
 function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
   let node = raw;
@@ -314,6 +326,9 @@ function toServer(raw: RawConfig, baseDir: string): ServerConfig {
     trustedProxies: server.trusted_proxies,
     webhookTimeout: server.webhook_timeout,
     webhookQueueSize: server.webhook_queue_size,
+    metrics: server.metrics?.enabled
+      ? { host: server.metrics.host, port: server.metrics.port, prefix: server.metrics.prefix, token: server.metrics.token }
+      : null,
     scaling: {
       enabled: scaling.enabled,
       channel: scaling.channel,

@@ -106,6 +106,18 @@ export interface ServerConfig {
   readonly webhookTimeout: number;
   /** Webhook events that may wait per target before new ones are dropped. */
   readonly webhookQueueSize: number;
+  /** Prometheus metrics at `GET /metrics`; null = off. */
+  readonly metrics: MetricsConfig | null;
+}
+
+export interface MetricsConfig {
+  /** Where a separate metrics listener binds; null host and port = on the main listener. */
+  readonly host: string | null;
+  readonly port: number | null;
+  /** Prepended to every metric name (`soketi_` makes soketi's dashboards work). */
+  readonly prefix: string;
+  /** When set, scrapes must send `Authorization: Bearer <token>`. */
+  readonly token: string | null;
 }
 
 export interface Config {

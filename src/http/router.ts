@@ -11,11 +11,14 @@ import { channelUsers, connectionCount, listChannels, showChannel, terminateUser
 import { triggerBatch, triggerEvent } from './events.js';
 import { BadRequest, errorResponse, json } from './responses.js';
 import { parseQuery, signatureProblem } from './signing.js';
+import { safeEqual } from '../protocol/signatures.js';
 import type { ApiRequest, ApiResponse, HttpHandler } from './types.js';
 
 type Handler = (context: ApiContext) => Promise<ApiResponse>;
 
 interface Route {
+  /** `POST /apps/{app}/events`: the endpoint as metrics name it. */
+  readonly label: string;
   readonly method: 'GET' | 'POST';
   readonly pattern: RegExp;
   readonly names: readonly string[];
@@ -30,7 +33,7 @@ function route(method: Route['method'], path: string, handler: Handler): Route {
     names.push(name);
     return SEGMENT;
   });
-  return { method, pattern: new RegExp(`^${source}$`), names, handler };
+  return { label: `${method} ${path}`, method, pattern: new RegExp(`^${source}$`), names, handler };
 }
 
 const ROUTES: readonly Route[] = [
@@ -43,10 +46,30 @@ const ROUTES: readonly Route[] = [
   route('POST', '/apps/{app}/users/{user}/terminate_connections', terminateUserConnections),
 ];
 
+/** One answered API request, for metrics. */
+export interface ApiCall {
+  /** The app the request was for, once its signature was checked. */
+  readonly appId: string | undefined;
+  /** The route (`POST /apps/{app}/events`), `GET /up`, `GET /metrics` or `other`. */
+  readonly endpoint: string;
+  readonly status: number;
+  readonly seconds: number;
+  readonly receivedBytes: number;
+  readonly sentBytes: number;
+}
+
+/** `GET /metrics` on this listener, optionally behind a bearer token. */
+export interface MetricsEndpoint {
+  readonly token: string | null;
+  render(): Promise<{ contentType: string; body: string }>;
+}
+
 export interface RouterOptions {
   readonly server: PusherServer;
   readonly prefix: string;
   readonly authTimestampTolerance: number;
+  readonly observe?: (call: ApiCall) => void;
+  readonly metrics?: MetricsEndpoint;
 }
 
 function decode(segment: string): string {
@@ -76,10 +99,44 @@ function findRoute(path: string, method: string): { route: Route; match: RegExpE
 }
 
 
+/** What metrics learn while a request is routed. */
+interface CallInfo {
+  endpoint: string;
+  appId: string | undefined;
+}
+
+/** The metrics text, or 401 without the configured bearer token (compared in constant time). */
+export async function metricsResponse(metrics: MetricsEndpoint, authorization: string | string[] | undefined): Promise<ApiResponse> {
+  if (metrics.token !== null && !safeEqual(String(authorization ?? ''), `Bearer ${metrics.token}`)) {
+    return errorResponse(401, 'The metrics need an Authorization: Bearer token.', { 'WWW-Authenticate': 'Bearer' });
+  }
+  const { contentType, body } = await metrics.render();
+  return { status: 200, body, headers: { 'Content-Type': contentType } };
+}
+
 export function createApiRouter(options: RouterOptions): HttpHandler {
+  const route = routeRequest(options);
+  const observe = options.observe;
+  if (!observe) return (request) => route(request, { endpoint: 'other', appId: undefined });
+  return async (request: ApiRequest): Promise<ApiResponse> => {
+    const started = performance.now();
+    const call: CallInfo = { endpoint: 'other', appId: undefined };
+    const response = await route(request, call);
+    observe({
+      ...call,
+      status: response.status,
+      seconds: (performance.now() - started) / 1000,
+      receivedBytes: request.body.length,
+      sentBytes: Buffer.byteLength(response.body),
+    });
+    return response;
+  };
+}
+
+function routeRequest(options: RouterOptions): (request: ApiRequest, call: CallInfo) => Promise<ApiResponse> {
   const { server, prefix } = options;
 
-  return async (request: ApiRequest): Promise<ApiResponse> => {
+  return async (request: ApiRequest, call: CallInfo): Promise<ApiResponse> => {
     if (prefix !== '' && !(request.path === prefix || request.path.startsWith(`${prefix}/`))) {
       return errorResponse(404, 'Not found.');
     }
@@ -87,7 +144,13 @@ export function createApiRouter(options: RouterOptions): HttpHandler {
     const method = request.method === 'HEAD' ? 'GET' : request.method;
 
     if (path === '/up') {
+      call.endpoint = 'GET /up';
       return method === 'GET' ? json({ health: 'OK' }) : errorResponse(405, 'Method not allowed.', { Allow: 'GET, HEAD' });
+    }
+    if (path === '/metrics' && options.metrics) {
+      call.endpoint = 'GET /metrics';
+      if (method !== 'GET') return errorResponse(405, 'Method not allowed.', { Allow: 'GET, HEAD' });
+      return metricsResponse(options.metrics, request.headers.authorization);
     }
 
     const found = findRoute(path, method);
@@ -97,6 +160,7 @@ export function createApiRouter(options: RouterOptions): HttpHandler {
         : errorResponse(405, 'Method not allowed.', { Allow: [...found.allowed].join(', ') });
     }
 
+    call.endpoint = found.route.label;
     try {
       const values = found.match.slice(1).map(decode);
       const routeParams: Record<string, string> = {};
@@ -111,6 +175,7 @@ export function createApiRouter(options: RouterOptions): HttpHandler {
         Date.now() / 1000,
       );
       if (problem) return errorResponse(401, problem);
+      call.appId = app.id;
       return await found.route.handler({ server, app, params, body: request.body, route: routeParams });
     } catch (error) {
       if (error instanceof BadRequest) return errorResponse(error.status, error.message);

@@ -62,6 +62,10 @@ export function createObserver(logger: Logger, debug: boolean, hooks: ServerHook
         logger.warn(withSuppressed({ socketId: connection.socketId, buffered }, suppressed), 'Closing slow consumer (4100)'),
       );
     },
+    limited(connection, limit) {
+      if (debug) logger.debug({ socketId: connection.socketId, limit }, 'Limit Reached');
+    },
+    clientEvent() {},
     handlerFailed(connection, error) {
       limiter.log('handlerFailed', (suppressed) =>
         logger.error(withSuppressed({ socketId: connection.socketId, err: error }, suppressed), 'Message handling failed'),

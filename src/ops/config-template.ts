@@ -86,6 +86,15 @@ export default {
       // Seconds a webhook request may take; webhook events that may wait per target.
       webhook_timeout: env('REVERB_WEBHOOK_TIMEOUT', 10),
       webhook_queue_size: env('REVERB_WEBHOOK_QUEUE_SIZE', 10_000),
+      // Prometheus metrics at GET /metrics (docs/observability.md): on the main port, or on
+      // host/port of their own (soketi uses 9601); prefix 'soketi_' fits soketi's dashboards.
+      metrics: {
+        enabled: env('REVERB_METRICS_ENABLED', false),
+        host: env('REVERB_METRICS_HOST'),
+        port: env('REVERB_METRICS_PORT'),
+        prefix: env('REVERB_METRICS_PREFIX', 'reverb_'),
+        token: env('REVERB_METRICS_TOKEN'),
+      },
     },
   },
 

@@ -23,6 +23,7 @@ function withinRateLimit(connection: Connection, now: number): boolean {
     connection.windowCount++;
     return true;
   }
+  connection.app.server.observer.limited(connection, 'rate_limiting');
   connection.error(ERRORS.rateLimited, limits.terminateOnLimit);
   return false;
 }
@@ -42,8 +43,10 @@ export function withinMessageRate(connection: Connection, now: number): boolean 
   const count = ++connection.messageCount;
   if (count <= limit) return true;
   if (count === limit + 1) {
+    connection.app.server.observer.limited(connection, 'max_messages_per_second');
     connection.error({ code: 4301, message: `Rate limit exceeded: more than ${limit} messages per second; messages are dropped.` });
   } else if (count > 2 * limit) {
+    connection.app.server.observer.limited(connection, 'message_flood');
     connection.error(ERRORS.messageFlood, true);
   }
   return false;

@@ -5,6 +5,15 @@
  */
 import type { Connection } from './connection.js';
 
+/** The limits that refuse a client's messages or subscriptions: a bounded set, fit for metric labels. */
+export type LimitName =
+  | 'max_messages_per_second'
+  | 'message_flood'
+  | 'rate_limiting'
+  | 'max_channels_per_connection'
+  | 'max_presence_members_per_channel'
+  | 'max_presence_user_info_size';
+
 export interface ProtocolObserver {
   connectionOpened(connection: Connection): void;
   connectionClosed(connection: Connection, code: number): void;
@@ -17,5 +26,9 @@ export interface ProtocolObserver {
   broadcast(appId: string, channel: string, frame: string, recipients: number): void;
   pinged(connection: Connection): void;
   slowConsumer(connection: Connection): void;
+  /** A limit refused something of the connection's (docs/security.md); `limit` names it. */
+  limited(connection: Connection, limit: LimitName): void;
+  /** A client event was relayed. */
+  clientEvent(connection: Connection, channel: string): void;
   handlerFailed(connection: Connection, error: unknown): void;
 }

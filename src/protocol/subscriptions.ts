@@ -4,6 +4,7 @@
  */
 import type { PresenceMember } from './cluster.js';
 import type { Connection } from './connection.js';
+import type { LimitName } from './observer.js';
 import type { Channel } from './channels/channel.js';
 import { SERVER_TO_USER_PREFIX, channelKind, channelNameProblem } from './channels/names.js';
 import { memberFrom, parseMember, presenceData } from './presence.js';
@@ -77,7 +78,7 @@ export function subscribe(connection: Connection, data: unknown): void | Promise
     }
     const limit = app.config.maxPresenceUserInfoSize;
     if (member.userInfo !== undefined && Buffer.byteLength(JSON.stringify(member.userInfo)) > limit) {
-      return limitReached(connection, name, 4301, `The presence user_info is larger than ${limit} bytes.`);
+      return limitReached(connection, name, 'max_presence_user_info_size', 4301, `The presence user_info is larger than ${limit} bytes.`);
     }
   }
 
@@ -85,7 +86,7 @@ export function subscribe(connection: Connection, data: unknown): void | Promise
   if (existing) return resendSucceeded(connection, existing);
   const maxChannels = app.config.maxChannelsPerConnection;
   if (connection.channels.size >= maxChannels) {
-    return limitReached(connection, name, 4100, `A connection may be subscribed to at most ${maxChannels} channels.`);
+    return limitReached(connection, name, 'max_channels_per_connection', 4100, `A connection may be subscribed to at most ${maxChannels} channels.`);
   }
 
   const channel = app.channel(name);
@@ -136,7 +137,7 @@ async function joinPresence(connection: Connection, channel: Channel, member: Pr
   if (!members) {
     // The join never happened cluster-wide: undo it here without a member_removed.
     void detach(connection, channel, false);
-    return limitReached(connection, channel.name, 4100, `The presence channel already has ${maxMembers} members.`);
+    return limitReached(connection, channel.name, 'max_presence_members_per_channel', 4100, `The presence channel already has ${maxMembers} members.`);
   }
   connection.send(encodeFrame(SUBSCRIBED, presenceData(members), channel.name));
   if (channel.kind.isCache) await replayCache(connection, channel.name);
@@ -160,7 +161,8 @@ export function unsubscribe(connection: Connection, data: unknown): void | Promi
 }
 
 /** A subscription refused by a limit: the client learns why and which channel (status as soketi's). */
-function limitReached(connection: Connection, channel: string, status: number, message: string): void {
+function limitReached(connection: Connection, channel: string, limit: LimitName, status: number, message: string): void {
+  connection.app.server.observer.limited(connection, limit);
   connection.send(subscriptionErrorFrame(channel, 'LimitReached', message, status));
 }
 
