@@ -12,7 +12,7 @@
  *     [--node-options "--max-semi-space-size=1"]   (Node flags for reverb-ts only, space-separated)
  *     [--profile DIR]   (reverb-ts runs with --cpu-prof; the top costs are printed after each run)
  *   node bench/run.mjs cluster [--targets cluster1,cluster3] [--transport uws|ws] [--connections N]
- *   node bench/run.mjs soak [--transport uws|ws] [--duration S] [--connections N] [--lifetime S] [--interval S]
+ *   node bench/run.mjs soak [--transport uws|ws] [--duration S] [--connections N] [--lifetime S] [--interval S] [--settle S]
  *   node bench/run.mjs presence [--members N] [--cap C] [--targets uws,ws,soketi]
  *   node bench/run.mjs faults [--transport uws|ws] [--connections N] [--stall S] [--heal S]
  *   node bench/run.mjs fanout --url ws://127.0.0.1:6001 --app-id ID --key KEY --secret SECRET [--pid PID]
@@ -77,6 +77,7 @@ const { values, positionals } = parseArgs({
     interval: { type: 'string' },
     stall: { type: 'string' },
     heal: { type: 'string' },
+    settle: { type: 'string' },
     outstanding: { type: 'string' },
     publishers: { type: 'string' },
     smoke: { type: 'boolean', default: false },
@@ -99,7 +100,7 @@ function optionsFor(scenario) {
   const given = Object.fromEntries(
     [
       ...['connections', 'duration', 'rate', 'payload', 'channels', 'hold', 'group', 'batch', 'concurrency', 'population', 'outstanding', 'publishers'],
-      ...['stalled', 'members', 'cap', 'lifetime', 'interval', 'stall', 'heal'],
+      ...['stalled', 'members', 'cap', 'lifetime', 'interval', 'stall', 'heal', 'settle'],
     ]
       .map((name) => [name, numeric(name)])
       .concat([['churnRate', numeric('churn-rate')]])
