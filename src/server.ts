@@ -69,7 +69,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const cluster = config.server.scaling.enabled
     ? new RedisCluster({ scaling: config.server.scaling, logger, nodeTimeout: config.server.scaling.nodeTimeout, onRestart: options.onRestart })
     : new LocalCluster();
-  const webhooks = createWebhooks(config, logger);
+  const webhooks = createWebhooks(config, logger, cluster instanceof RedisCluster ? cluster.webhookJournal : undefined);
   const metricsConfig = config.server.metrics;
   const metrics = metricsConfig ? new ServerMetrics({ prefix: metricsConfig.prefix, port: config.server.port }) : undefined;
   const observer = createObserver(logger, config.debug, options.hooks);

@@ -19,6 +19,8 @@
  *   ns:app:<app>:hold:<channel>[\x1f<user>]  string, a departure held back for Pusher's webhook window
  *   ns:node:<node>:online             hash  app\x1fuser -> 1 (the user has a signed-in connection here; watchlist apps)
  *   ns:app:<app>:online               hash  user -> number of nodes where the user is signed in
+ *   ns:webhooks:<node>                stream the node's pending webhook deliveries, field j (webhook-stream.ts)
+ *   ns:webhook_streams                set   nodes that may have such a stream
  * Pub/sub topics: ns:channel:<app>:<channel> (deliveries, and member lists for
  * the sync after a fault), ns:control (terminate, restart), ns:watch:<app>
  * (a user came online or went offline: watchlist events).
@@ -310,13 +312,49 @@ return transitions
 `;
 
 /**
- * ARGV: ns, app, channel, user ('' for a channel). The end of a departure's
- * hold: 1 when it still stands (report it), 0 when an arrival cancelled it.
+ * ARGV: ns, app, channel, user ('' for a channel), and for a departure kept
+ * in a node's webhook stream: the node, the entry id, the entry as a plain
+ * delivery. The end of a departure's hold: 1 (or the new entry's id) when it
+ * still stands (report it), 0 when an arrival cancelled it. The stream entry
+ * changes in the same step, so that a node taking over the stream later
+ * never claims a departure twice: the hold key is gone either way.
  */
 export const CLAIM_DEPARTURE = `${COMMON}
 local user = ARGV[4]
 if user == '' then user = nil end
-return redis.call('DEL', holdKey(ARGV[2], ARGV[3], user))
+local stands = redis.call('DEL', holdKey(ARGV[2], ARGV[3], user))
+local node = ARGV[5]
+if not node then return stands end
+local stream = ns .. ':webhooks:' .. node
+redis.call('XDEL', stream, ARGV[6])
+if stands == 0 then return 0 end
+redis.call('SADD', ns .. ':webhook_streams', node)
+return redis.call('XADD', stream, '*', 'j', ARGV[7])
+`;
+
+/**
+ * ARGV: ns, node. Moves the webhook streams of nodes that are no longer
+ * registered (removed as dead, or deregistered with deliveries left) into
+ * this node's stream, in their order, each exactly once for the whole
+ * cluster. Returns {new id, entry} pairs. Only a registered node adopts.
+ */
+export const ADOPT_WEBHOOKS = `${COMMON}
+local taker, nodes, streams = ARGV[2], ns .. ':nodes', ns .. ':webhook_streams'
+if not redis.call('ZSCORE', nodes, taker) then return {} end
+local to = ns .. ':webhooks:' .. taker
+local adopted = {}
+for _, node in ipairs(redis.call('SMEMBERS', streams)) do
+  if not redis.call('ZSCORE', nodes, node) then
+    local from = ns .. ':webhooks:' .. node
+    for _, entry in ipairs(redis.call('XRANGE', from, '-', '+')) do
+      adopted[#adopted + 1] = { redis.call('XADD', to, '*', unpack(entry[2])), entry[2][2] }
+    end
+    redis.call('DEL', from)
+    redis.call('SREM', streams, node)
+  end
+end
+if #adopted > 0 then redis.call('SADD', streams, taker) end
+return adopted
 `;
 
 /**

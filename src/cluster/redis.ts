@@ -13,6 +13,8 @@
  *   locally, HTTP API queries are refused (ClusterUnavailable), and when Redis
  *   is back the server re-registers its whole local state and brings its
  *   clients' view of presence members up to date (presence-views.ts).
+ * - Webhooks: pending deliveries are kept in a stream per server, which a
+ *   live server takes over when its server is gone (webhook-stream.ts).
  */
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
@@ -26,6 +28,7 @@ import { RECONNECT_MAX_MS, createRedis } from './redis-connection.js';
 import { DEADLINE_MS, RedisLink, withDeadline } from './redis-link.js';
 import { RedisQueries, appKey } from './redis-queries.js';
 import * as scripts from './redis-scripts.js';
+import { WebhookStream } from './webhook-stream.js';
 import { ClusterUnavailable, type ChannelCounts, type ChannelDelivery, type Cluster, type PresenceMember } from '../protocol/cluster.js';
 
 const SEP = '\x1f';
@@ -69,6 +72,7 @@ const SCRIPT_SOURCES = {
   reverbDeregister: scripts.DEREGISTER,
   reverbSyncPresence: scripts.SYNC_PRESENCE,
   reverbClaimDeparture: scripts.CLAIM_DEPARTURE,
+  reverbAdoptWebhooks: scripts.ADOPT_WEBHOOKS,
   reverbUserPresence: scripts.USER_PRESENCE,
 } as const;
 
@@ -92,6 +96,8 @@ export class RedisCluster implements Cluster {
   private readonly subscriber: Redis;
   private readonly link: RedisLink;
   private readonly queries: RedisQueries;
+  /** Where the webhook dispatcher keeps its pending deliveries. */
+  readonly webhookJournal: WebhookStream;
   /** This server's own members and cache, for answers while Redis is unavailable. */
   private readonly local = new LocalCluster();
   private readonly views = new PresenceViews(() => this.server);
@@ -136,6 +142,13 @@ export class RedisCluster implements Cluster {
       },
     });
     this.queries = new RedisQueries(this.command, this.link, this.ns);
+    this.webhookJournal = new WebhookStream({
+      command: this.command,
+      link: this.link,
+      ns: this.ns,
+      nodeId: this.nodeId,
+      run: (script, ...args) => this.run(script, ...args),
+    });
   }
 
   private get controlTopic(): string {
@@ -271,6 +284,9 @@ export class RedisCluster implements Cluster {
       const [dead, transitions] = await this.link.ask(() => this.run<[string[], Transition[]]>('reverbRemoveDeadNodes', this.timeoutMs));
       this.report(transitions);
       for (const node of dead) this.options.logger.warn(`Server ${node} stopped answering: removed its connections from the cluster`);
+      // Also the streams of servers that stopped gracefully with deliveries left; not once this one stops itself.
+      const adopted = this.closing ? 0 : await this.webhookJournal.adopt();
+      if (adopted > 0) this.options.logger.info(`Took over ${adopted} pending webhook deliveries of servers that are gone`);
     } catch {
       // As for the heartbeat.
     }

@@ -3,6 +3,7 @@ import type { Config } from '../config/types.js';
 import { LogLimiter, withSuppressed } from '../observability/log-limiter.js';
 import type { Logger } from '../observability/logger.js';
 import { WebhookDispatcher, fetchPost } from './dispatcher.js';
+import type { WebhookJournal } from './journal.js';
 
 /** A webhook URL for logs: credentials and query (which may hold tokens) left out. */
 function describeUrl(url: string): string {
@@ -10,7 +11,8 @@ function describeUrl(url: string): string {
   return `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
 }
 
-export function createWebhooks(config: Config, logger: Logger): WebhookDispatcher | undefined {
+/** `journal`: where pending deliveries are kept for another server to finish (scaling on). */
+export function createWebhooks(config: Config, logger: Logger, journal?: WebhookJournal): WebhookDispatcher | undefined {
   const apps = config.apps.filter((app) => app.webhooks.length > 0);
   if (apps.length === 0) return undefined;
   // A receiver that is down fails every delivery: say so, without a line per event.
@@ -21,6 +23,7 @@ export function createWebhooks(config: Config, logger: Logger): WebhookDispatche
       post: fetchPost,
       timeoutMs: config.server.webhookTimeout * 1000,
       maxQueuedPerTarget: config.server.webhookQueueSize,
+      journal,
       failed: (app, target, events, status) => {
         const url = describeUrl(target.url);
         limiter.log(`failed ${url}`, (suppressed) =>

@@ -4,11 +4,16 @@
  * VACATE_DELAY_MS and are not sent at all when the channel is occupied again /
  * the user joins again within it — a page reload produces no vacated/occupied
  * pair — and the matching occupied/added is then not sent either.
+ *
+ * With a journal (scaling on), every delivery and held departure is also
+ * kept outside the process until it is over, and entries of servers that
+ * are gone are resumed here (journal.ts).
  */
 import type { ChannelEvents } from '../protocol/channel-events.js';
 import type { Post } from './target-queue.js';
 import { TargetQueue } from './target-queue.js';
 import { targetWants } from './payload.js';
+import type { JournalEntry, JournalRecord, WebhookJournal } from './journal.js';
 import type { WebhookApp, WebhookEvent, WebhookTarget } from './types.js';
 
 export const VACATE_DELAY_MS = 3_000;
@@ -21,15 +26,33 @@ export interface DispatcherOptions {
   readonly vacateDelayMs?: number;
   readonly failed?: (app: WebhookApp, target: WebhookTarget, events: number, status: number | undefined) => void;
   readonly dropped?: (app: WebhookApp, target: WebhookTarget) => void;
+  readonly journal?: WebhookJournal;
+}
+
+type Departure =
+  | { readonly name: 'channel_vacated'; readonly channel: string }
+  | { readonly name: 'member_removed'; readonly channel: string; readonly user_id: string };
+
+function isDeparture(event: WebhookEvent): event is Departure {
+  return event.name === 'channel_vacated' || event.name === 'member_removed';
+}
+
+/** Departures of one channel (and user) replace and cancel each other under this key; a channel's key prefixes its members'. */
+function departureKey(appId: string, event: Departure): string {
+  return event.name === 'member_removed' ? `${appId}\n${event.channel}\n${event.user_id}` : `${appId}\n${event.channel}`;
 }
 
 export class WebhookDispatcher implements ChannelEvents {
   private readonly queues = new Map<string, TargetQueue[]>();
   private readonly apps = new Map<string, WebhookApp>();
   /** Delayed vacated / member_removed, by app, channel and (for members) user. */
-  private readonly delayed = new Map<string, { timer: NodeJS.Timeout; send: () => void | Promise<void> }>();
+  private readonly delayed = new Map<string, { timer: NodeJS.Timeout; send: () => void | Promise<void>; record?: JournalRecord }>();
   private readonly delayMs: number;
-  /** Set once close() sent what was held back: later events (the cluster's last words) have nowhere to go. */
+  /**
+   * Set once close() sent what was held back: later events (the cluster's
+   * last words) are only journaled, for the server that takes over; without
+   * a journal they have nowhere to go.
+   */
   private closed = false;
 
   constructor(
@@ -52,15 +75,50 @@ export class WebhookDispatcher implements ChannelEvents {
       );
       this.queues.set(app.id, queues);
     }
+    options.journal?.resumeWith((entry, record) => this.resume(entry, record));
   }
 
   /** Sends an event to every target of the app that wants it. */
   emit(appId: string, event: WebhookEvent): void {
-    const queues = this.queues.get(appId);
-    if (!queues || this.closed) return;
+    const queues = this.wanting(appId, event);
+    if (queues.length > 0) this.deliver(appId, event, queues, this.record(appId, event, queues));
+  }
+
+  private wanting(appId: string, event: WebhookEvent): TargetQueue[] {
+    return (this.queues.get(appId) ?? []).filter((queue) => targetWants(queue.target, event));
+  }
+
+  private record(appId: string, event: WebhookEvent, queues: readonly TargetQueue[], due?: number): JournalRecord | undefined {
+    return this.options.journal?.record({ app: appId, event, targets: queues.map((queue) => queue.target.url), due });
+  }
+
+  /**
+   * Queues the event for each target; the record is finished when every one
+   * of them is over with it. Once closed, nothing is queued: the entry stays
+   * in the journal for the server that takes over.
+   */
+  private deliver(appId: string, event: WebhookEvent, queues: readonly TargetQueue[], record: JournalRecord | undefined): void {
+    if (this.closed) return;
+    let left = queues.length;
+    const finished = () => {
+      if (--left === 0) record?.finished();
+    };
+    if (left === 0) record?.finished();
     for (const queue of queues) {
-      if (targetWants(queue.target, event) && !queue.add(event)) this.options.dropped?.(this.apps.get(appId)!, queue.target);
+      if (queue.add(event, finished)) continue;
+      finished();
+      this.options.dropped?.(this.apps.get(appId)!, queue.target);
     }
+  }
+
+  /** An entry of a server that is gone: delivered like one of ours (a departure when its window ends). */
+  private resume(entry: JournalEntry, record: JournalRecord): void {
+    // Left in the journal for the server that takes over from this one.
+    if (this.closed) return;
+    const queues = (this.queues.get(entry.app) ?? []).filter((queue) => entry.targets.includes(queue.target.url));
+    const { event, due } = entry;
+    if (due === undefined || !isDeparture(event)) return this.deliver(entry.app, event, queues, record);
+    this.hold(entry.app, event, queues, record, record.stands, Math.max(0, due - Date.now()));
   }
 
   channelOccupied(appId: string, channel: string): void {
@@ -68,7 +126,7 @@ export class WebhookDispatcher implements ChannelEvents {
   }
 
   channelVacated(appId: string, channel: string, stillStands?: () => Promise<boolean>): void {
-    this.delay(appId, `${appId}\n${channel}`, stillStands, () => this.emit(appId, { name: 'channel_vacated', channel }));
+    this.depart(appId, { name: 'channel_vacated', channel }, stillStands);
   }
 
   memberAdded(appId: string, channel: string, userId: string): void {
@@ -76,9 +134,7 @@ export class WebhookDispatcher implements ChannelEvents {
   }
 
   memberRemoved(appId: string, channel: string, userId: string, stillStands?: () => Promise<boolean>): void {
-    this.delay(appId, `${appId}\n${channel}\n${userId}`, stillStands, () =>
-      this.emit(appId, { name: 'member_removed', channel, user_id: userId }),
-    );
+    this.depart(appId, { name: 'member_removed', channel, user_id: userId }, stillStands);
   }
 
   clientEvent(appId: string, channel: string, event: string, data: unknown, socketId: string, userId: string | undefined): void {
@@ -98,21 +154,42 @@ export class WebhookDispatcher implements ChannelEvents {
   }
 
   /**
+   * A departure is held even when no target wants it, because holding it is
+   * what cancels the matching arrival. The journal's record, when there is
+   * one, also answers whether it still stands (and keeps that answer).
+   */
+  private depart(appId: string, event: Departure, stillStands: (() => Promise<boolean>) | undefined): void {
+    if (!this.queues.has(appId)) return;
+    const queues = this.wanting(appId, event);
+    const record = queues.length > 0 ? this.record(appId, event, queues, Date.now() + this.delayMs) : undefined;
+    if (this.closed) return;
+    this.hold(appId, event, queues, record, record?.stands ?? stillStands, this.delayMs);
+  }
+
+  /**
    * Holds a departure back for the window; an arrival here cancels it at
-   * once, one elsewhere in the cluster through `stillStands` (asked when the
+   * once, one elsewhere in the cluster through `stands` (asked when the
    * window ends; if it cannot be asked, the departure is sent).
    */
-  private delay(appId: string, key: string, stillStands: (() => Promise<boolean>) | undefined, emit: () => void): void {
-    if (!this.queues.has(appId)) return;
+  private hold(
+    appId: string,
+    event: Departure,
+    queues: readonly TargetQueue[],
+    record: JournalRecord | undefined,
+    stands: (() => Promise<boolean>) | undefined,
+    delayMs: number,
+  ): void {
+    const key = departureKey(appId, event);
     this.cancelDelayed(key);
-    const confirmed = stillStands ? () => stillStands().then((stands) => void (stands && emit()), emit) : emit;
+    const emit = () => this.deliver(appId, event, queues, record);
+    const confirmed = stands ? () => stands().then((stood) => (stood ? emit() : record?.finished()), emit) : emit;
     // A channel's vacated goes after its members' removals, however the cluster's answers were ordered.
-    const send = key.split('\n').length === 2 ? () => this.sendMembersOf(`${key}\n`).then(confirmed) : confirmed;
+    const send = event.name === 'channel_vacated' ? () => this.sendMembersOf(`${key}\n`).then(confirmed) : confirmed;
     const timer = setTimeout(() => {
       this.delayed.delete(key);
       void send();
-    }, this.delayMs);
-    this.delayed.set(key, { timer, send });
+    }, delayMs);
+    this.delayed.set(key, { timer, send, record });
   }
 
   /** Sends the held-back member removals under a channel's key prefix now, in the order they were held. */
@@ -133,6 +210,7 @@ export class WebhookDispatcher implements ChannelEvents {
     if (!pending) return false;
     clearTimeout(pending.timer);
     this.delayed.delete(key);
+    pending.record?.finished();
     return true;
   }
 

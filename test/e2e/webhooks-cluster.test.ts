@@ -3,9 +3,11 @@
  * is reported once (by the server whose Redis script made it), a user with
  * connections on two servers joins and leaves once, and a channel left on one
  * server and joined on another within Pusher's 3 s window produces nothing.
+ * Deliveries pending on a server that is killed (kill -9) or stops while the
+ * receiver is down are delivered by another server, held departures included.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
 import { DEFAULT_APP } from '../helpers/server.js';
 import { WebhookReceiver } from '../helpers/webhook-receiver.js';
@@ -76,6 +78,115 @@ describe('webhooks across a cluster', () => {
     ]);
     assert.deepEqual(of('handover'), [{ name: 'channel_occupied', channel: 'handover' }]);
     assert.deepEqual(of('sync-marker'), [{ name: 'channel_occupied', channel: 'sync-marker' }]);
+    assert.ok(receiver.received.every((webhook) => webhook.valid));
+  });
+});
+
+describe('webhooks pending on a server that goes', () => {
+  let cluster: TestCluster;
+  let receiver: WebhookReceiver;
+  /** While true the receiver answers 503: every delivery stays pending, retried by the server that owes it. */
+  let failing: boolean;
+  const clients: RawClient[] = [];
+  const connect = async (server: number) => {
+    const client = await RawClient.connect(`${cluster.servers[server]!.wsUrl}/app/${key}`);
+    clients.push(client);
+    return client;
+  };
+  const byChannel = () => {
+    const out: Record<string, unknown[]> = {};
+    for (const event of receiver.events()) (out[event.channel as string] ??= []).push(event);
+    return out;
+  };
+  /** Waits until the receiver was asked (and refused) to take `channel`'s occupied: the server owes it. */
+  const owed = (channel: string) =>
+    receiver.waitUntil(`an attempt for ${channel}`, () =>
+      receiver.requests.some((request) => request.body.events.some((event) => event.channel === channel)),
+    );
+
+  beforeEach(async () => {
+    failing = true;
+    receiver = await WebhookReceiver.start(DEFAULT_APP);
+    receiver.respond(() => ({ status: failing ? 503 : 200 }));
+    cluster = await startCluster(2, { nodeTimeout: 3, apps: [{ ...DEFAULT_APP, webhooks: [{ url: receiver.url }] }] });
+  });
+  afterEach(async () => {
+    for (const client of clients.splice(0)) client.close();
+    await cluster.stop();
+    await receiver.close();
+  });
+
+  it('delivers from another server what a server killed with kill -9 owed, a departure in its window included', async (t) => {
+    const a = await connect(0);
+    await a.subscribe('kill-a');
+    await a.subscribe('presence-kill', { key, secret, channelData: { user_id: 'u1' } });
+    await a.subscribe('kill-leave');
+    a.send({ event: 'pusher:unsubscribe', data: { channel: 'kill-leave' } });
+    // Reported after the unsubscribe above (same Redis connection): once it is owed, so is kill-leave's departure.
+    await a.subscribe('kill-sync');
+    await owed('kill-sync');
+
+    const killed = Date.now();
+    const server = cluster.servers[0]!;
+    const exited = new Promise((resolve) => server.process.once('exit', resolve));
+    server.process.kill('SIGKILL');
+    await exited;
+    failing = false;
+
+    // kill-leave's vacated was held in A's window; the other vacated/removed come from B removing A's connections.
+    await receiver.waitForEvents(10, 15_000);
+    const firstAdopted = receiver.received.find((webhook) => webhook.body.events.some((event) => event.channel === 'kill-a'));
+    t.diagnostic(`first delivery by the other server ${firstAdopted!.body.time_ms - killed} ms after kill -9 (node_timeout 3 s)`);
+    await new Promise((resolve) => setTimeout(resolve, 500)); // a duplicate would arrive by now
+
+    // Every attempt before the kill was refused, so nothing can have been delivered twice: exactly these.
+    assert.deepEqual(byChannel(), {
+      'kill-a': [
+        { name: 'channel_occupied', channel: 'kill-a' },
+        { name: 'channel_vacated', channel: 'kill-a' },
+      ],
+      'presence-kill': [
+        { name: 'channel_occupied', channel: 'presence-kill' },
+        { name: 'member_added', channel: 'presence-kill', user_id: 'u1' },
+        { name: 'member_removed', channel: 'presence-kill', user_id: 'u1' },
+        { name: 'channel_vacated', channel: 'presence-kill' },
+      ],
+      'kill-leave': [
+        { name: 'channel_occupied', channel: 'kill-leave' },
+        { name: 'channel_vacated', channel: 'kill-leave' },
+      ],
+      'kill-sync': [
+        { name: 'channel_occupied', channel: 'kill-sync' },
+        { name: 'channel_vacated', channel: 'kill-sync' },
+      ],
+    });
+    assert.ok(receiver.received.every((webhook) => webhook.valid));
+  });
+
+  it('hands what it could not deliver to another server when it stops gracefully', async () => {
+    const a = await connect(0);
+    await a.subscribe('term-a');
+    await a.subscribe('presence-term', { key, secret, channelData: { user_id: 'u2' } });
+    await owed('presence-term');
+
+    // Its clients leave as it stops: their departures are sent at once, fail, and are handed over with the rest.
+    await cluster.servers[0]!.stop();
+    failing = false;
+
+    await receiver.waitForEvents(6, 15_000);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.deepEqual(byChannel(), {
+      'term-a': [
+        { name: 'channel_occupied', channel: 'term-a' },
+        { name: 'channel_vacated', channel: 'term-a' },
+      ],
+      'presence-term': [
+        { name: 'channel_occupied', channel: 'presence-term' },
+        { name: 'member_added', channel: 'presence-term', user_id: 'u2' },
+        { name: 'member_removed', channel: 'presence-term', user_id: 'u2' },
+        { name: 'channel_vacated', channel: 'presence-term' },
+      ],
+    });
     assert.ok(receiver.received.every((webhook) => webhook.valid));
   });
 });

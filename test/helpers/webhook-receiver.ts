@@ -17,7 +17,10 @@ export interface ReceivedWebhook {
 export type Answer = { status: number; delayMs?: number };
 
 export class WebhookReceiver {
+  /** Requests answered with 2xx. */
   readonly received: ReceivedWebhook[] = [];
+  /** Every request, whatever the answer (retries included). */
+  readonly requests: ReceivedWebhook[] = [];
   /** Requests seen, answered or not (retries included). */
   attempts = 0;
   private readonly listeners = new Set<() => void>();
@@ -40,10 +43,9 @@ export class WebhookReceiver {
         const entry: ReceivedWebhook = { valid: webhook.isValid(), headers: request.headers, body: JSON.parse(rawBody) };
         const answer = receiver!.answer(++receiver!.attempts, entry.body);
         setTimeout(() => {
-          if (answer.status >= 200 && answer.status < 300) {
-            receiver!.received.push(entry);
-            for (const listener of receiver!.listeners) listener();
-          }
+          receiver!.requests.push(entry);
+          if (answer.status >= 200 && answer.status < 300) receiver!.received.push(entry);
+          for (const listener of receiver!.listeners) listener();
           response.writeHead(answer.status).end();
         }, answer.delayMs ?? 0);
       });
@@ -67,17 +69,24 @@ export class WebhookReceiver {
 
   /** Waits until at least `count` events were accepted. */
   async waitForEvents(count: number, timeoutMs = 5000): Promise<Record<string, unknown>[]> {
-    if (this.events().length >= count) return this.events();
-    await waitFor(`${count} webhook events (have ${this.events().length})`, (resolve) => {
-      const check = () => {
-        if (this.events().length >= count) {
-          this.listeners.delete(check);
-          resolve(undefined);
-        }
-      };
-      this.listeners.add(check);
-    }, timeoutMs);
+    await this.waitUntil(`${count} webhook events (have ${this.events().length})`, () => this.events().length >= count, timeoutMs);
     return this.events();
+  }
+
+  /** Waits until `condition` holds, checked at each request; `what` describes it when the wait times out. */
+  async waitUntil(what: string, condition: () => boolean, timeoutMs = 5000): Promise<void> {
+    if (condition()) return;
+    let check = (): void => undefined;
+    try {
+      await waitFor(what, (resolve) => {
+        check = () => {
+          if (condition()) resolve(undefined);
+        };
+        this.listeners.add(check);
+      }, timeoutMs);
+    } finally {
+      this.listeners.delete(check);
+    }
   }
 
   async close(): Promise<void> {
