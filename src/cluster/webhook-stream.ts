@@ -24,11 +24,14 @@ export interface WebhookStreamOptions {
   readonly run: RunScript;
 }
 
-const noop = (): void => undefined;
+/** Deletions remembered for a retry: beyond this, a Redis outage costs duplicates at a takeover rather than memory. */
+const MAX_UNDELETED = 10_000;
 
 export class WebhookStream implements WebhookJournal {
   private resume: ((entry: JournalEntry, record: JournalRecord) => void) | undefined;
   private readonly key: string;
+  /** Entries over whose deletion failed (Redis unavailable): deleted at the next takeover check, not sent again by a taker. */
+  private readonly undeleted: string[] = [];
 
   constructor(private readonly options: WebhookStreamOptions) {
     this.key = `${options.ns}:webhooks:${options.nodeId}`;
@@ -51,7 +54,7 @@ export class WebhookStream implements WebhookJournal {
 
   /** The record of an entry whose id is (or will be) `id`; undefined: not kept. */
   private tracked(entry: JournalEntry, id: Promise<string | undefined>): JournalRecord {
-    const { command, link, nodeId, run } = this.options;
+    const { link, nodeId, run } = this.options;
     let current = id;
     return {
       stands: async () => {
@@ -66,13 +69,20 @@ export class WebhookStream implements WebhookJournal {
         return (await answer) !== 0;
       },
       finished: () => {
-        void current.then((kept) => (kept === undefined ? undefined : link.send(() => command.xdel(this.key, kept)))).catch(noop);
+        void current.then((kept) => kept !== undefined && this.delete([kept]));
       },
     };
   }
 
-  /** Takes over the streams of nodes that are gone; returns how many entries. */
+  private delete(ids: string[]): void {
+    this.options.link.send(() => this.options.command.xdel(this.key, ...ids)).catch(() => {
+      this.undeleted.push(...ids.slice(0, MAX_UNDELETED - this.undeleted.length));
+    });
+  }
+
+  /** Periodic: retries failed deletions, takes over the streams of nodes that are gone; returns how many entries it took. */
   async adopt(): Promise<number> {
+    if (this.undeleted.length > 0 && this.options.link.available) this.delete(this.undeleted.splice(0, 1000));
     const resume = this.resume;
     if (!resume || !this.options.link.available) return 0;
     const adopted = await this.options.link.send(() => this.options.run<[string, string][]>('reverbAdoptWebhooks', this.options.nodeId));
