@@ -85,19 +85,32 @@ describe('webhooks', () => {
     assert.equal(named('member_added').length, 2, "and no second member_added");
   });
 
+  it('retries a receiver that fails twice and delivers the event once', async () => {
+    const before = receiver.events().length;
+    const attempts = receiver.attempts;
+    receiver.respond((attempt) => ({ status: attempt <= attempts + 2 ? 503 : 200 }));
+    const client = await connect();
+    await client.subscribe('retry-hooked');
+    const events = await receiver.waitForEvents(before + 1, 10_000);
+    assert.deepEqual(events.slice(before), [{ name: 'channel_occupied', channel: 'retry-hooked' }]);
+    assert.equal(receiver.attempts - attempts, 3, 'two failures, then the delivery');
+    receiver.respond(() => ({ status: 200 }));
+  });
+
   it('delivers the delayed events a graceful shutdown would otherwise lose', async () => {
     const api = apiClient(server);
     await api.trigger('presence-room-hooked', 'ping', '1');
     const before = receiver.events().length;
     for (const client of clients) client.close();
-    // bob2's departure is held for 3 s; the shutdown sends it at once.
+    // The departures (bob2's, the retry test's channel) are held for 3 s; the shutdown sends them at once.
     const code = await server.stop();
     assert.equal(code, 0);
-    const events = await receiver.waitForEvents(before + 2, 3000);
-    assert.deepEqual(events.slice(before), [
+    const events = (await receiver.waitForEvents(before + 3, 3000)).slice(before);
+    assert.deepEqual(of('presence-room-hooked', events), [
       { name: 'member_removed', channel: 'presence-room-hooked', user_id: 'bob' },
       { name: 'channel_vacated', channel: 'presence-room-hooked' },
     ]);
+    assert.deepEqual(of('retry-hooked', events), [{ name: 'channel_vacated', channel: 'retry-hooked' }]);
   });
 });
 
