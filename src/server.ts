@@ -17,6 +17,8 @@ import { createWebhooks } from './webhooks/create.js';
 import { ServerMetrics } from './metrics/metrics.js';
 import { listenForMetrics } from './metrics/listener.js';
 import { combineObservers } from './observability/combine.js';
+import type { ProtocolObserver } from './protocol/observer.js';
+import { PulseRecorder } from './pulse/recorder.js';
 
 export interface StartOptions {
   readonly config: Config;
@@ -73,11 +75,13 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const metricsConfig = config.server.metrics;
   const metrics = metricsConfig ? new ServerMetrics({ prefix: metricsConfig.prefix, port: config.server.port }) : undefined;
   const observer = createObserver(logger, config.debug, options.hooks);
+  const pulse = config.server.pulse ? new PulseRecorder(config.server.pulse, logger) : undefined;
+  if (pulse) logger.info(`Laravel Pulse: message counts to ${pulse.describe()}`);
   const protocol = new PusherServer({
     apps: config.apps,
     cluster,
     prepare: (text) => transport.prepare(text),
-    observer: metrics ? combineObservers(observer, metrics.observer()) : observer,
+    observer: [metrics?.observer(), pulse?.observer()].reduce<ProtocolObserver>((all, extra) => (extra ? combineObservers(all, extra) : all), observer),
     maxBufferedBytes: config.server.maxBufferedBytes,
     maxConnectionsPerIpPerSecond: config.server.maxConnectionsPerIpPerSecond,
     trustedProxies: config.server.trustedProxies,
@@ -131,6 +135,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     }
     // The clients' departures above produced the last webhooks: deliver them within what is left.
     await webhooks?.close(Math.max(0, deadline - Date.now()));
+    await pulse?.close(Math.max(0, deadline - Date.now()));
     await cluster.close();
     metricsListener?.server.close();
   };

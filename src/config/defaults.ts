@@ -32,6 +32,7 @@ export function reverbDefaults(vars: Env): RawConfig {
             timeout: env(vars, 'REDIS_TIMEOUT', 60),
           },
         },
+        pulse_ingest_interval: env(vars, 'REVERB_PULSE_INGEST_INTERVAL', 15),
         // reverb-ts additions (not in Reverb's file), each with its own variable.
         max_buffered_output: env(vars, 'REVERB_MAX_BUFFERED_OUTPUT', 1_048_576),
         auth_timestamp_tolerance: env(vars, 'REVERB_AUTH_TIMESTAMP_TOLERANCE', 600),
@@ -49,6 +50,12 @@ export function reverbDefaults(vars: Env): RawConfig {
           port: env(vars, 'REVERB_METRICS_PORT', null),
           prefix: env(vars, 'REVERB_METRICS_PREFIX', 'reverb_'),
           token: env(vars, 'REVERB_METRICS_TOKEN', null),
+        },
+        pulse: {
+          enabled: env(vars, 'REVERB_PULSE_ENABLED', false),
+          sample_rate: env(vars, 'REVERB_PULSE_SAMPLE_RATE', 1),
+          // Pulse's own variable (config/pulse.php: storage.database.connection); null = DB_CONNECTION.
+          connection: env(vars, 'PULSE_DB_CONNECTION', null),
         },
       },
     },

@@ -11,6 +11,8 @@ import { reverbDefaults, type RawConfig } from './defaults.js';
 import { ConfigError } from './errors.js';
 import { readLaravelConfig } from './laravel/project.js';
 import { restartSignal } from './laravel/restart-signal.js';
+import { laravelDefaults } from './laravel/cache-store.js';
+import { resolveDatabaseConnection } from './laravel/database-connection.js';
 import { configSchema, validateConfig, type DevelopmentApp } from './schema.js';
 import { unknownKeys } from './unknown-keys.js';
 import type { Config } from './types.js';
@@ -118,6 +120,8 @@ export async function loadConfig(options: LoadOptions = {}): Promise<Config> {
       sources,
       warnings,
       restartSignal: restartSignal(cwd, environment, laravel),
+      // What PHP read of config('database') wins; without it, Laravel's defaults from the environment.
+      databases: (name) => resolveDatabaseConnection(laravel?.database ?? laravelDefaults(environment, cwd).database, name),
       developmentApp: developmentApp(environment, sources, production),
     });
   } catch (error) {

@@ -3,7 +3,9 @@
  * Every problem becomes one line naming the key, the value and what is allowed.
  */
 import { z } from 'zod';
-import type { AppConfig, Config, RestartSignal, ServerConfig } from './types.js';
+import type { AppConfig, Config, PulseConfig, RestartSignal, ServerConfig } from './types.js';
+import { laravelDefaults } from './laravel/cache-store.js';
+import { resolveDatabaseConnection, type DatabaseConnection } from './laravel/database-connection.js';
 import { DEVELOPMENT_APP, environmentSources, type RawConfig } from './defaults.js';
 import { readTlsOptions } from './tls.js';
 import { ConfigError } from './errors.js';
@@ -122,8 +124,8 @@ const serverSchema = z.object({
   port: numeric({ min: 0, integer: true }).refine((n) => n <= 65535, { message: 'expected a port 0-65535' }),
   path: z.preprocess((value) => value ?? '', z.string({ error: 'expected a path such as "" or "/ws"' })),
   hostname: optionalString,
-  // Laravel Pulse / Telescope ingestion, done by Laravel's process: accepted and ignored.
-  pulse_ingest_interval: z.unknown().optional(),
+  pulse_ingest_interval: numeric({ positive: true }).default(15),
+  // Laravel Telescope ingestion, done by Laravel's process: accepted and ignored.
   telescope_ingest_interval: z.unknown().optional(),
   max_request_size: numeric({ min: 1, integer: true }).default(10_000),
   max_buffered_output: numeric({ min: 1024, integer: true }).default(1_048_576),
@@ -147,6 +149,13 @@ const serverSchema = z.object({
     })
     .nullish(),
   webhook_queue_size: numeric({ min: 1, integer: true }).default(10_000),
+  pulse: z
+    .object({
+      enabled: flag.default(false),
+      sample_rate: numeric({ min: 0 }).refine((n) => n <= 1, { message: 'expected a number from 0 to 1' }).default(1),
+      connection: optionalString,
+    })
+    .nullish(),
   trusted_proxies: z.preprocess(
     (value) => (typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value ?? []),
     z.array(z.string(), { error: 'expected a list of proxy addresses such as ["127.0.0.1"] or ["*"]' }),
@@ -302,7 +311,20 @@ function toApps(raw: RawConfig, developmentApp: DevelopmentApp): { apps: AppConf
   return { apps, usingDevelopmentApp };
 }
 
-function toServer(raw: RawConfig, baseDir: string): ServerConfig {
+/** The Laravel database connection of a name (null: the default one). */
+export type DatabaseConnections = (name: string | null) => DatabaseConnection;
+
+function toPulse(server: z.infer<typeof serverSchema>, databases: DatabaseConnections): PulseConfig | null {
+  if (!server.pulse?.enabled) return null;
+  const database = databases(server.pulse.connection);
+  if (database.driver === 'sqlite' || database.driver === 'unsupported') {
+    const problem = database.driver === 'sqlite' ? `the ${server.pulse.connection ?? 'default'} database connection is SQLite` : `the ${database.reason}`;
+    throw new ConfigError(`Invalid configuration: servers.reverb.pulse.enabled = true (Laravel Pulse's tables are written on MySQL, MariaDB or PostgreSQL; ${problem}; set PULSE_DB_CONNECTION)`);
+  }
+  return { ingestInterval: server.pulse_ingest_interval, sampleRate: server.pulse.sample_rate, database };
+}
+
+function toServer(raw: RawConfig, baseDir: string, databases: DatabaseConnections): ServerConfig {
   const servers = (raw.servers ?? {}) as Record<string, unknown>;
   const rawServer = servers.reverb;
   const parsed = serverSchema.safeParse(rawServer);
@@ -329,6 +351,7 @@ function toServer(raw: RawConfig, baseDir: string): ServerConfig {
     metrics: server.metrics?.enabled
       ? { host: server.metrics.host, port: server.metrics.port, prefix: server.metrics.prefix, token: server.metrics.token }
       : null,
+    pulse: toPulse(server, databases),
     scaling: {
       enabled: scaling.enabled,
       channel: scaling.channel,
@@ -352,13 +375,16 @@ export interface ValidateOptions {
   readonly sources?: readonly string[];
   readonly warnings?: readonly string[];
   readonly restartSignal?: RestartSignal | null;
+  /** The Laravel project's database connections (for Pulse); default: Laravel's defaults from process.env. */
+  readonly databases?: DatabaseConnections;
   /** Default: allowed (an embedding host decides for itself). */
   readonly developmentApp?: DevelopmentApp;
 }
 
 export function validateConfig(raw: RawConfig, options: ValidateOptions): Config {
   // The server first: its problems (a wrong certificate path) say more than a missing app.
-  const server = toServer(raw, options.baseDir);
+  const databases = options.databases ?? ((name) => resolveDatabaseConnection(laravelDefaults(process.env, options.baseDir).database, name));
+  const server = toServer(raw, options.baseDir, databases);
   const { apps, usingDevelopmentApp } = toApps(raw, options.developmentApp ?? { allowed: true });
   return { server, apps, usingDevelopmentApp, debug: options.debug, sources: options.sources ?? [], warnings: options.warnings ?? [], restartSignal: options.restartSignal ?? null };
 }

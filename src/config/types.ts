@@ -1,5 +1,6 @@
 /** The validated, typed configuration every other module reads. Times are in seconds. */
 import type { CacheStoreConfig } from './laravel/cache-store.js';
+import type { SqlConnectionConfig } from './laravel/database-connection.js';
 import type { WebhookTarget } from './webhooks.js';
 
 export type ClientEventsFrom = 'members' | 'all' | 'none';
@@ -108,6 +109,17 @@ export interface ServerConfig {
   readonly webhookQueueSize: number;
   /** Prometheus metrics at `GET /metrics`; null = off. */
   readonly metrics: MetricsConfig | null;
+  /** Reverb's message counts written to Laravel Pulse's tables; null = off. */
+  readonly pulse: PulseConfig | null;
+}
+
+export interface PulseConfig {
+  /** Seconds between two writes of the counts (Reverb's `pulse_ingest_interval`). */
+  readonly ingestInterval: number;
+  /** Share of messages counted, 0-1 (Pulse's `sample_rate` of Reverb's recorder). */
+  readonly sampleRate: number;
+  /** Where Pulse keeps its tables: the Laravel project's Pulse database connection. */
+  readonly database: SqlConnectionConfig;
 }
 
 export interface MetricsConfig {

@@ -67,6 +67,8 @@ export default {
           timeout: env('REDIS_TIMEOUT', 60),
         },
       },
+      // Seconds between two writes of the Laravel Pulse message counts (see pulse below).
+      pulse_ingest_interval: env('REVERB_PULSE_INGEST_INTERVAL', 15),
       // reverb-ts additions (not in Reverb's file).
       // Unsent bytes one connection may queue before it is closed with 4100.
       max_buffered_output: env('REVERB_MAX_BUFFERED_OUTPUT', 1_048_576),
@@ -94,6 +96,13 @@ export default {
         port: env('REVERB_METRICS_PORT'),
         prefix: env('REVERB_METRICS_PREFIX', 'reverb_'),
         token: env('REVERB_METRICS_TOKEN'),
+      },
+      // Laravel Pulse's Reverb "Messages" card (docs/observability.md): message counts written to
+      // Pulse's tables in the database of the project's .env (PULSE_DB_CONNECTION, else DB_CONNECTION).
+      pulse: {
+        enabled: env('REVERB_PULSE_ENABLED', false),
+        sample_rate: env('REVERB_PULSE_SAMPLE_RATE', 1),
+        connection: env('PULSE_DB_CONNECTION'),
       },
     },
   },

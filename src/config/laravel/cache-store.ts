@@ -11,6 +11,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { env as envOr, type Env } from '../env.js';
 import type { RedisServerConfig } from '../types.js';
+import { resolveDatabaseConnection, type SqlConnectionConfig } from './database-connection.js';
 
 /** The connection settings are those of scaling's Redis server. */
 export interface RedisStoreConfig extends Omit<RedisServerConfig, 'timeout'> {
@@ -19,14 +20,8 @@ export interface RedisStoreConfig extends Omit<RedisServerConfig, 'timeout'> {
   readonly key: string;
 }
 
-export interface DatabaseStoreConfig {
-  readonly driver: 'mysql' | 'pgsql';
-  readonly url: string | null;
-  readonly host: string;
-  readonly port: number;
-  readonly database: string;
-  readonly username: string;
-  readonly password: string;
+/** The connection settings are those of the project's database connection. */
+export interface DatabaseStoreConfig extends Omit<SqlConnectionConfig, 'prefix'> {
   readonly table: string;
   /** The `key` column's value: the cache prefix, then the key. */
   readonly key: string;
@@ -136,8 +131,6 @@ export function laravelDefaults(vars: Env, projectDir: string): { cache: Section
   };
 }
 
-const SQL_DRIVERS: Readonly<Record<string, DatabaseStoreConfig['driver'] | 'sqlite'>> = { mysql: 'mysql', mariadb: 'mysql', pgsql: 'pgsql', sqlite: 'sqlite' };
-
 /**
  * The default store of `cache` (config('cache')), with `database`
  * (config('database')) for its connection; `php` reads SQLite (null: none).
@@ -169,28 +162,16 @@ export function resolveCacheStore(cacheSection: unknown, databaseSection: unknow
     };
   }
   if (driver === 'database') {
-    const connectionName = text(store.connection, text(database.default, 'mysql'));
-    const connection = section(section(database.connections)[connectionName]);
-    const sqlDriver = SQL_DRIVERS[text(connection.driver)];
-    if (!sqlDriver) {
-      return { driver: 'unsupported', store: name, reason: `its database connection "${connectionName}" uses the ${text(connection.driver, 'unknown')} driver` };
-    }
-    const table = `${text(connection.prefix)}${text(store.table, 'cache')}`;
-    if (sqlDriver === 'sqlite') {
+    const connection = resolveDatabaseConnection(database, text(store.connection) || null);
+    if (connection.driver === 'unsupported') return { driver: 'unsupported', store: name, reason: `its ${connection.reason}` };
+    const { prefix: tablePrefix, ...settings } = connection;
+    const table = `${tablePrefix}${text(store.table, 'cache')}`;
+    const key = `${prefix}${RESTART_KEY}`;
+    if (settings.driver === 'sqlite') {
       if (!php) return { driver: 'unsupported', store: name, reason: 'its SQLite database is read through php, which is not available' };
-      return { driver: sqlDriver, php, file: text(connection.database), table, key: `${prefix}${RESTART_KEY}` };
+      return { driver: 'sqlite', php, file: settings.file, table, key };
     }
-    return {
-      driver: sqlDriver,
-      url: text(connection.url) || null,
-      host: text(connection.host, '127.0.0.1'),
-      port: Number(text(connection.port, sqlDriver === 'pgsql' ? '5432' : '3306')),
-      database: text(connection.database),
-      username: text(connection.username, 'root'),
-      password: text(connection.password),
-      table,
-      key: `${prefix}${RESTART_KEY}`,
-    };
+    return { ...settings, table, key };
   }
   return { driver: 'unsupported', store: name, reason: `reverb-ts reads the file, redis and database cache stores, not ${driver}` };
 }

@@ -6,6 +6,7 @@
  * SQLite through PHP's PDO (sqlite-store.ts).
  */
 import type { DatabaseStoreConfig } from '../../config/laravel/cache-store.js';
+import { mysqlOptions, pgOptions } from '../../config/laravel/database-connection.js';
 import type { CacheReader } from './reader.js';
 
 export interface Row {
@@ -22,10 +23,7 @@ type Query = (table: string, key: string) => Promise<Row | undefined>;
 
 async function mysqlQuery(store: DatabaseStoreConfig): Promise<{ query: Query; close: () => Promise<void> }> {
   const mysql = await import('mysql2/promise');
-  const options = store.url
-    ? { uri: store.url }
-    : { host: store.host, port: store.port, user: store.username, password: store.password, database: store.database };
-  const connection = await mysql.createConnection({ ...options, connectTimeout: 5000 });
+  const connection = await mysql.createConnection(mysqlOptions(store));
   return {
     query: async (table, key) => {
       const [rows] = await connection.query(`SELECT \`value\`, \`expiration\` FROM \`${table.replaceAll('`', '``')}\` WHERE \`key\` = ? LIMIT 1`, [key]);
@@ -37,11 +35,7 @@ async function mysqlQuery(store: DatabaseStoreConfig): Promise<{ query: Query; c
 
 async function pgQuery(store: DatabaseStoreConfig): Promise<{ query: Query; close: () => Promise<void> }> {
   const { default: pg } = await import('pg');
-  const client = new pg.Client(
-    store.url
-      ? { connectionString: store.url, connectionTimeoutMillis: 5000 }
-      : { host: store.host, port: store.port, user: store.username, password: store.password, database: store.database, connectionTimeoutMillis: 5000 },
-  );
+  const client = new pg.Client(pgOptions(store));
   await client.connect();
   // A dropped connection emits 'error'; the next read reconnects instead of crashing the server.
   client.on('error', () => undefined);

@@ -1,0 +1,111 @@
+/**
+ * Laravel Pulse's Reverb "Messages" card, fed from this process as Reverb
+ * feeds it from its own: every message a connection receives and every frame
+ * sent to a connection (a broadcast once per recipient, as Reverb's
+ * MessageSent) is counted per app, sampled as Pulse samples (sampling.ts); every
+ * `pulse_ingest_interval` the counts are written to `pulse_aggregates` the
+ * way Pulse's DatabaseStorage writes them (aggregate.ts, storage.ts).
+ *
+ * Counting is an addition in memory, so WebSocket traffic never waits for the
+ * database. A failed write is logged once (and its recovery once); its counts
+ * are kept and written with the next write that succeeds, up to
+ * MAX_KEPT_TALLIES, beyond which the oldest are dropped and the number of
+ * dropped messages is told when writing works again.
+ */
+import type { PulseConfig } from '../config/types.js';
+import type { Logger } from '../observability/logger.js';
+import type { ProtocolObserver } from '../protocol/observer.js';
+import { aggregateCounts, PERIODS } from './aggregate.js';
+import { MessageCounts, type Direction } from './counts.js';
+import { sampled } from './sampling.js';
+import { openPulseStorage, type PulseStorage } from './storage.js';
+
+/** A refused connection to both ::1 and 127.0.0.1 is an AggregateError without a message. */
+function reason(error: unknown): string {
+  const { message, code } = error as { message?: string; code?: string };
+  return message || code || String(error);
+}
+
+export class PulseRecorder {
+  private readonly counts = new MessageCounts();
+  private readonly timer: NodeJS.Timeout;
+  private storage: PulseStorage | undefined;
+  private writing: Promise<void> | undefined;
+  private failing = false;
+  private dropped = 0;
+
+  constructor(
+    private readonly config: PulseConfig,
+    private readonly logger: Logger,
+  ) {
+    this.timer = setInterval(() => void this.write(), config.ingestInterval * 1000);
+    this.timer.unref();
+  }
+
+  /** Where the counts go, for the start-up line. */
+  describe(): string {
+    const { driver, url, host, port, database, prefix } = this.config.database;
+    // A URL is shown without its credentials.
+    const where = url ? url.replace(/\/\/[^@/]*@/, '//') : `${host}:${port}/${database}`;
+    return `${driver === 'mysql' ? 'MySQL/MariaDB' : 'PostgreSQL'} ${where}, table ${prefix}pulse_aggregates, every ${this.config.ingestInterval} s`;
+  }
+
+  observer(): Partial<ProtocolObserver> {
+    return {
+      messageReceived: (connection) => this.count(connection.app.id, 'received', 1),
+      frameSent: (connection) => this.count(connection.app.id, 'sent', 1),
+      broadcast: (appId, _channel, _frame, recipients) => this.count(appId, 'sent', recipients),
+    };
+  }
+
+  private count(appId: string, direction: Direction, messages: number): void {
+    const kept = sampled(messages, this.config.sampleRate);
+    if (kept > 0) this.counts.add(appId, direction, kept);
+  }
+
+  /** One write at a time: a slow database delays the next write, never the counting. */
+  private write(): Promise<void> {
+    this.writing ??= this.writeCounts().finally(() => (this.writing = undefined));
+    return this.writing;
+  }
+
+  private async writeCounts(): Promise<void> {
+    const tallies = this.counts.take();
+    if (tallies.length === 0) return;
+    const now = Math.floor(Date.now() / 1000);
+    try {
+      this.storage ??= await openPulseStorage(this.config.database);
+      await this.storage.store(aggregateCounts(tallies, now));
+      if (this.failing) {
+        this.failing = false;
+        const dropped = this.dropped > 0 ? `; the counts of ${this.dropped} messages were dropped meanwhile` : '';
+        this.dropped = 0;
+        this.logger.info(`Laravel Pulse: writing message counts works again (${this.describe()})${dropped}.`);
+      }
+    } catch (error) {
+      await this.storage?.close();
+      this.storage = undefined;
+      // Pulse would not store what is older than its longest period.
+      this.dropped += this.counts.keep(tallies, now - PERIODS[PERIODS.length - 1] * 60);
+      if (!this.failing) {
+        this.failing = true;
+        this.logger.warn(
+          `Laravel Pulse: cannot write message counts (${this.describe()}): ${reason(error)}; they are kept and written when the database answers again.`,
+        );
+      }
+    }
+  }
+
+  /** Writes what is left (within `timeoutMs`) and closes the connection. */
+  async close(timeoutMs: number): Promise<void> {
+    clearInterval(this.timer);
+    const last = (async () => {
+      await this.writing;
+      await this.write();
+    })();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([last, new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+    clearTimeout(timer);
+    await this.storage?.close();
+  }
+}
