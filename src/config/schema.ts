@@ -124,7 +124,9 @@ const serverSchema = z.object({
   port: numeric({ min: 0, integer: true }).refine((n) => n <= 65535, { message: 'expected a port 0-65535' }),
   path: z.preprocess((value) => value ?? '', z.string({ error: 'expected a path such as "" or "/ws"' })),
   hostname: optionalString,
-  pulse_ingest_interval: numeric({ positive: true }).default(15),
+  // Read only when pulse.enabled is on (toPulse): every Reverb config file has it, and a value
+  // that was ignored before must not stop a server that does not use it.
+  pulse_ingest_interval: z.unknown().optional(),
   // Laravel Telescope ingestion, done by Laravel's process: accepted and ignored.
   telescope_ingest_interval: z.unknown().optional(),
   max_request_size: numeric({ min: 1, integer: true }).default(10_000),
@@ -321,7 +323,9 @@ function toPulse(server: z.infer<typeof serverSchema>, databases: DatabaseConnec
     const problem = database.driver === 'sqlite' ? `the ${server.pulse.connection ?? 'default'} database connection is SQLite` : `the ${database.reason}`;
     throw new ConfigError(`Invalid configuration: servers.reverb.pulse.enabled = true (Laravel Pulse's tables are written on MySQL, MariaDB or PostgreSQL; ${problem}; set PULSE_DB_CONNECTION)`);
   }
-  return { ingestInterval: server.pulse_ingest_interval, sampleRate: server.pulse.sample_rate, database };
+  const interval = numeric({ positive: true }).default(15).safeParse(server.pulse_ingest_interval);
+  if (!interval.success) fail('servers.reverb.pulse_ingest_interval', server.pulse_ingest_interval, interval.error);
+  return { ingestInterval: interval.data, sampleRate: server.pulse.sample_rate, database };
 }
 
 function toServer(raw: RawConfig, baseDir: string, databases: DatabaseConnections): ServerConfig {
