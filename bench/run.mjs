@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * reverb-ts load tool. Starts each server in turn (reverb-ts on uWS, on ws,
- * and soketi from ../shared/peers/soketi), runs one scenario against it with
+ * and soketi installed from npm by bench/peers/soketi), runs one scenario against it with
  * the same client, stops it, and prints one markdown table with the ratios
  * against soketi. Or points the same scenario at a running server (--url).
  * The cluster scenario starts clusters instead (cluster1, cluster3: that
@@ -84,7 +84,7 @@ const { values, positionals } = parseArgs({
     'node-options': { type: 'string' },
     profile: { type: 'string' },
     json: { type: 'string' },
-    'soketi-peer': { type: 'string', default: resolve(import.meta.dirname, '../../shared/peers/soketi') },
+    'soketi-peer': { type: 'string', default: resolve(import.meta.dirname, 'peers/soketi') },
   },
 });
 
