@@ -6,7 +6,7 @@
 import type { Connection } from './connection.js';
 import { encodeFrame, ERRORS } from './wire.js';
 import { userStringToSign, verifyAuth } from './signatures.js';
-import { readWatchlist, watchlistFrame } from './watchlist.js';
+import { readWatchlist } from './watchlist.js';
 
 export function handleSignin(connection: Connection, data: unknown): void | Promise<void> {
   if (data === null || typeof data !== 'object') return connection.error(ERRORS.invalidMessage);
@@ -50,8 +50,7 @@ async function startWatching(connection: Connection, userIds: string[]): Promise
   connection.watchlist = userIds;
   app.watchers.watch(connection, userIds);
   const online = await app.server.cluster.onlineUsers(app.id, userIds);
-  const ids = userIds.filter((userId) => online.has(userId));
-  if (ids.length > 0) connection.send(watchlistFrame('online', ids));
+  app.watchers.tell(connection, 'online', userIds.filter((userId) => online.has(userId)));
 }
 
 /** The connection is no longer signed in (closed, or signing in as someone else). */

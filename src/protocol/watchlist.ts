@@ -26,11 +26,18 @@ export function readWatchlist(userData: Record<string, unknown>): string[] {
   return [...new Set(ids)].slice(0, MAX_WATCHLIST);
 }
 
-/** One app's watchers on this server: which connections watch which user. */
+/**
+ * One app's watchers on this server: which connections watch which user, and
+ * which of those users each was told are online — so that a watcher only
+ * hears changes, even when the answer to its first question and an event
+ * from the cluster cross (both say "online").
+ */
 export class Watchers {
   private readonly byUser = new Map<string, Set<Connection>>();
+  private readonly toldOnline = new Map<Connection, Set<string>>();
 
   watch(connection: Connection, userIds: readonly string[]): void {
+    this.toldOnline.set(connection, new Set());
     for (const userId of userIds) {
       let watchers = this.byUser.get(userId);
       if (!watchers) this.byUser.set(userId, (watchers = new Set()));
@@ -39,12 +46,26 @@ export class Watchers {
   }
 
   unwatch(connection: Connection, userIds: readonly string[]): void {
+    this.toldOnline.delete(connection);
     for (const userId of userIds) {
       const watchers = this.byUser.get(userId);
       if (!watchers) continue;
       watchers.delete(connection);
       if (watchers.size === 0) this.byUser.delete(userId);
     }
+  }
+
+  /** Tells one watcher about the users whose state this changes for it. */
+  tell(watcher: Connection, name: WatchlistEvent, userIds: readonly string[]): void {
+    const told = this.toldOnline.get(watcher);
+    if (!told) return;
+    const changed = userIds.filter((userId) => (name === 'online') !== told.has(userId));
+    if (changed.length === 0) return;
+    for (const userId of changed) {
+      if (name === 'online') told.add(userId);
+      else told.delete(userId);
+    }
+    watcher.send(watchlistFrame(name, changed));
   }
 
   /** Tells every local watcher of these users, one frame per watcher with the ids it watches. */
@@ -57,6 +78,6 @@ export class Watchers {
         else perWatcher.set(watcher, [userId]);
       }
     }
-    for (const [watcher, ids] of perWatcher) watcher.send(watchlistFrame(name, ids));
+    for (const [watcher, ids] of perWatcher) this.tell(watcher, name, ids);
   }
 }
