@@ -47,6 +47,24 @@ async function joinAs(server: StartedServer, channel: string, userId: string): P
   return { client, view: await MemberView.subscribe(client, channel, presence(userId)) };
 }
 
+/**
+ * ann and amy join `channel` on server a, bob and ben on server b; resolves
+ * once every client's view holds all four, with the views' event logs cleared.
+ */
+async function fourMembers(cluster: TestCluster, channel: string, clients: RawClient[]) {
+  const [a, b] = cluster.servers as [StartedServer, StartedServer];
+  const members = await Promise.all([joinAs(a, channel, 'ann'), joinAs(a, channel, 'amy'), joinAs(b, channel, 'bob'), joinAs(b, channel, 'ben')]);
+  clients.push(...members.map(({ client }) => client));
+  await eventually(() => {
+    for (const { view } of members) {
+      view.catchUp();
+      assert.deepEqual(view.sorted(), ['amy', 'ann', 'ben', 'bob']);
+    }
+  });
+  for (const { view } of members) view.events.length = 0;
+  return members;
+}
+
 function assertAlive(server: StartedServer): void {
   assert.equal(server.process.exitCode, null, `the server kept running:\n${server.output()}`);
   assert.doesNotMatch(server.output(), /FATAL/);
@@ -160,21 +178,8 @@ describe('Redis paused for longer than node_timeout', () => {
 
   it('removes nobody: afterwards each client got exactly the joins and leaves that happened', async () => {
     const [a, b] = cluster.servers as [StartedServer, StartedServer];
-    const members = await Promise.all([
-      joinAs(a, 'presence-pause', 'ann'),
-      joinAs(a, 'presence-pause', 'amy'),
-      joinAs(b, 'presence-pause', 'bob'),
-      joinAs(b, 'presence-pause', 'ben'),
-    ]);
-    clients.push(...members.map(({ client }) => client));
+    const members = await fourMembers(cluster, 'presence-pause', clients);
     const [ann, amy, bob, ben] = members;
-    await eventually(() => {
-      for (const { view } of members) {
-        view.catchUp();
-        assert.deepEqual(view.sorted(), ['amy', 'ann', 'ben', 'bob']);
-      }
-    });
-    for (const { view } of members) view.events.length = 0;
 
     cluster.redis.pause();
     const pausedAt = Date.now();
@@ -226,21 +231,8 @@ describe('Redis killed and restarted empty while members leave and join on both 
 
   it("ends with every client's member list equal to /users, each change announced exactly once", async () => {
     const [a, b] = cluster.servers as [StartedServer, StartedServer];
-    const members = await Promise.all([
-      joinAs(a, 'presence-restart', 'ann'),
-      joinAs(a, 'presence-restart', 'amy'),
-      joinAs(b, 'presence-restart', 'bob'),
-      joinAs(b, 'presence-restart', 'ben'),
-    ]);
-    clients.push(...members.map(({ client }) => client));
+    const members = await fourMembers(cluster, 'presence-restart', clients);
     const [ann, amy, bob, ben] = members;
-    await eventually(() => {
-      for (const { view } of members) {
-        view.catchUp();
-        assert.deepEqual(view.sorted(), ['amy', 'ann', 'ben', 'bob']);
-      }
-    });
-    for (const { view } of members) view.events.length = 0;
 
     await cluster.redis.stop();
     await Promise.all([a, b].map((server) => server.waitForOutput(/Redis connection lost/)));
