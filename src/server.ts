@@ -71,9 +71,16 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const cluster = config.server.scaling.enabled
     ? new RedisCluster({ scaling: config.server.scaling, logger, nodeTimeout: config.server.scaling.nodeTimeout, onRestart: options.onRestart })
     : new LocalCluster();
-  const webhooks = createWebhooks(config, logger, cluster instanceof RedisCluster ? cluster.webhookJournal : undefined);
   const metricsConfig = config.server.metrics;
   const metrics = metricsConfig ? new ServerMetrics({ prefix: metricsConfig.prefix, port: config.server.port }) : undefined;
+  const webhooks = createWebhooks(
+    config,
+    logger,
+    cluster instanceof RedisCluster ? cluster.webhookJournal : undefined,
+    metrics?.webhookCounters(),
+  );
+  if (webhooks) metrics?.watchWebhooks(webhooks);
+  if (cluster instanceof RedisCluster) metrics?.watchRedis(() => cluster.redisAvailable);
   const observer = createObserver(logger, config.debug, options.hooks);
   const pulse = config.server.pulse ? new PulseRecorder(config.server.pulse, logger) : undefined;
   if (pulse) logger.info(`Laravel Pulse: message counts to ${pulse.describe()}`);

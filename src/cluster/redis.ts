@@ -164,6 +164,11 @@ export class RedisCluster implements Cluster {
     return call.call(this.command, this.ns, ...args);
   }
 
+  /** Whether Redis answers now (metrics). */
+  get redisAvailable(): boolean {
+    return this.link.available;
+  }
+
   attach(server: PusherServer): void {
     this.server = server;
     this.local.attach(server);

@@ -10,6 +10,7 @@ import type { LimitName, ProtocolObserver } from '../protocol/observer.js';
 import type { PusherServer } from '../protocol/server.js';
 import { channelKind } from '../protocol/channels/names.js';
 import type { ApiCall } from '../http/router.js';
+import type { WebhookCounters } from '../webhooks/create.js';
 
 /** A channel's type for labels: the prefix family it belongs to. */
 function channelType(name: string): string {
@@ -64,6 +65,9 @@ export class ServerMetrics {
       slowConsumers: counter('slow_consumer_closes_total', 'Connections closed with 4100 for not reading.', appLabels),
       refused: counter('connections_refused_total', 'WebSocket handshakes refused (unknown app, origin, quota, rate).', ['port']),
       apiRequests: counter('http_requests_total', 'HTTP API requests by endpoint and status.', ['port', 'endpoint', 'status']),
+      webhookRequests: counter('webhook_requests_total', 'Webhook requests sent (retries included), by the status they got.', [...appLabels, 'status']),
+      webhookFailures: counter('webhook_failed_events_total', 'Webhook events given up (final status, or 5 minutes of retries).', appLabels),
+      webhookDropped: counter('webhook_dropped_events_total', 'Webhook events dropped because the queue was full.', appLabels),
     };
     this.latency = new Histogram({
       name: `${prefix}http_request_duration_seconds`,
@@ -102,7 +106,50 @@ export class ServerMetrics {
         for (const { labels, channels } of metrics.channelTotals()) this.set(labels, channels);
       },
     });
+    new Gauge({
+      name: `${prefix}webhook_queue_length`,
+      help: 'Webhook events waiting or in flight.',
+      labelNames: appLabels,
+      registers,
+      collect() {
+        for (const app of metrics.server?.appsById.values() ?? []) {
+          if (metrics.webhooks && app.config.webhooks.length > 0) this.set({ app_id: app.id, port: metrics.port }, metrics.webhooks.pending(app.id));
+        }
+      },
+    });
+    new Gauge({
+      name: `${prefix}redis_connected`,
+      help: 'Whether Redis answers (scaling on): 1 yes, 0 down or stalled.',
+      labelNames: ['port'],
+      registers,
+      collect() {
+        if (metrics.redisUp) this.set({ port: metrics.port }, metrics.redisUp() ? 1 : 0);
+      },
+    });
     collectDefaultMetrics({ register: this.registry, prefix });
+  }
+
+  private webhooks: { pending(appId: string): number } | undefined;
+  private redisUp: (() => boolean) | undefined;
+
+  /** The webhook queues whose length is exported. */
+  watchWebhooks(webhooks: { pending(appId: string): number }): void {
+    this.webhooks = webhooks;
+  }
+
+  /** The Redis link whose state is exported. */
+  watchRedis(isUp: () => boolean): void {
+    this.redisUp = isUp;
+  }
+
+  /** What webhook delivery reports, counted per app. */
+  webhookCounters(): WebhookCounters {
+    const labels = (appId: string) => ({ app_id: appId, port: this.port });
+    return {
+      attempted: (appId, status) => this.counters.webhookRequests.inc({ ...labels(appId), status: status === undefined ? 'no_response' : String(status) }),
+      failed: (appId, events) => this.counters.webhookFailures.inc(labels(appId), events),
+      dropped: (appId) => this.counters.webhookDropped.inc(labels(appId)),
+    };
   }
 
   attach(server: PusherServer): void {

@@ -11,8 +11,23 @@ function describeUrl(url: string): string {
   return `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
 }
 
-/** `journal`: where pending deliveries are kept for another server to finish (scaling on). */
-export function createWebhooks(config: Config, logger: Logger, journal?: WebhookJournal): WebhookDispatcher | undefined {
+/** What webhook delivery reports to metrics, per app. */
+export interface WebhookCounters {
+  attempted(appId: string, status: number | undefined): void;
+  failed(appId: string, events: number): void;
+  dropped(appId: string): void;
+}
+
+/**
+ * `journal`: where pending deliveries are kept for another server to finish
+ * (scaling on); `counters`: metrics.
+ */
+export function createWebhooks(
+  config: Config,
+  logger: Logger,
+  journal?: WebhookJournal,
+  counters?: WebhookCounters,
+): WebhookDispatcher | undefined {
   const apps = config.apps.filter((app) => app.webhooks.length > 0);
   if (apps.length === 0) return undefined;
   // A receiver that is down fails every delivery: say so, without a line per event.
@@ -24,13 +39,16 @@ export function createWebhooks(config: Config, logger: Logger, journal?: Webhook
       timeoutMs: config.server.webhookTimeout * 1000,
       maxQueuedPerTarget: config.server.webhookQueueSize,
       journal,
+      attempted: counters ? (app, status) => counters.attempted(app.id, status) : undefined,
       failed: (app, target, events, status) => {
+        counters?.failed(app.id, events);
         const url = describeUrl(target.url);
         limiter.log(`failed ${url}`, (suppressed) =>
           logger.warn(withSuppressed({ app: app.id, url, events, status: status ?? 'no response' }, suppressed), 'Webhook delivery failed'),
         );
       },
       dropped: (app, target) => {
+        counters?.dropped(app.id);
         const url = describeUrl(target.url);
         limiter.log(`dropped ${url}`, (suppressed) =>
           logger.warn(

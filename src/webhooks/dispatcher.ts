@@ -26,6 +26,8 @@ export interface DispatcherOptions {
   readonly vacateDelayMs?: number;
   readonly failed?: (app: WebhookApp, target: WebhookTarget, events: number, status: number | undefined) => void;
   readonly dropped?: (app: WebhookApp, target: WebhookTarget) => void;
+  /** Every request sent, with the status it got (undefined: no response), retries included. */
+  readonly attempted?: (app: WebhookApp, status: number | undefined) => void;
   readonly journal?: WebhookJournal;
 }
 
@@ -63,10 +65,14 @@ export class WebhookDispatcher implements ChannelEvents {
     for (const app of apps) {
       if (app.webhooks.length === 0) continue;
       this.apps.set(app.id, app);
+      const attempted = options.attempted;
+      const post: Post = attempted
+        ? (url, request, timeoutMs) => options.post(url, request, timeoutMs).then((status) => (attempted(app, status), status))
+        : options.post;
       const queues = app.webhooks.map(
         (target) =>
           new TargetQueue(app, target, {
-            post: options.post,
+            post,
             timeoutMs: options.timeoutMs ?? 10_000,
             maxQueued: options.maxQueuedPerTarget ?? 10_000,
             concurrency: options.concurrencyPerTarget ?? 8,
@@ -215,6 +221,11 @@ export class WebhookDispatcher implements ChannelEvents {
   }
 
   /** Graceful shutdown: delayed removals are sent now, then waiting deliveries get up to `timeoutMs`. */
+  /** Events of the app waiting or in flight, over all its targets. */
+  pending(appId: string): number {
+    return (this.queues.get(appId) ?? []).reduce((sum, queue) => sum + queue.pending, 0);
+  }
+
   async close(timeoutMs: number): Promise<void> {
     const delayed = [...this.delayed.values()];
     this.delayed.clear();

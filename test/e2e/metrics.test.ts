@@ -9,6 +9,8 @@ import { describe, it } from 'node:test';
 import { apiClient } from '../helpers/clients.js';
 import { DEFAULT_APP, freePort, serverForSuite, startServer, type StartedServer, type TestApp } from '../helpers/server.js';
 import { RawClient } from '../helpers/ws-client.js';
+import { startCluster } from '../helpers/cluster.js';
+import { WebhookReceiver } from '../helpers/webhook-receiver.js';
 
 const TOKEN = 'scrape-token';
 const LIMITED: TestApp = { ...DEFAULT_APP, app_id: 'limited', key: 'limited-key', secret: 'limited-secret', max_messages_per_second: 5 };
@@ -16,7 +18,7 @@ const { app_id: APP, key, secret } = DEFAULT_APP;
 
 /** `name{labels}` -> value, from the Prometheus text format. */
 async function scrape(url: string, token = TOKEN): Promise<Map<string, number>> {
-  const response = await fetch(`${url}/metrics`, { headers: { Authorization: `Bearer ${token}` } });
+  const response = await fetch(`${url}/metrics`, { headers: token ? { Authorization: `Bearer ${token}` } : {} });
   assert.equal(response.status, 200);
   assert.match(response.headers.get('content-type') ?? '', /^text\/plain/);
   const values = new Map<string, number>();
@@ -124,6 +126,33 @@ describe('metrics on a listener of their own', () => {
       assert.match(await response.text(), /^# TYPE reverb_new_connections_total counter$/m);
     } finally {
       await server.stop();
+    }
+  });
+});
+
+describe('metrics of webhooks and Redis', () => {
+  it('counts webhook requests by status, and exports the queue length and the Redis link', async () => {
+    const receiver = await WebhookReceiver.start(DEFAULT_APP);
+    receiver.respond((attempt) => ({ status: attempt === 1 ? 503 : 200 }));
+    const cluster = await startCluster(1, {
+      apps: [{ ...DEFAULT_APP, webhooks: [{ url: receiver.url, event_types: ['channel_occupied'] }] }],
+      server: { metrics: { enabled: true } },
+    });
+    const server = cluster.servers[0]!;
+    const client = await RawClient.connect(`${server.wsUrl}/app/${key}`);
+    try {
+      await client.subscribe('hooked');
+      await receiver.waitForEvents(1, 10_000);
+      const values = await scrape(server.url, '');
+      const webhook = (status: string) => `reverb_webhook_requests_total{app_id="${APP}",port="${server.port}",status="${status}"}`;
+      assert.equal(values.get(webhook('503')), 1);
+      assert.equal(values.get(webhook('200')), 1);
+      assert.equal(values.get(`reverb_webhook_queue_length{app_id="${APP}",port="${server.port}"}`), 0);
+      assert.equal(values.get(`reverb_redis_connected{port="${server.port}"}`), 1);
+    } finally {
+      client.close();
+      await cluster.stop();
+      await receiver.close();
     }
   });
 });
