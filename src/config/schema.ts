@@ -33,6 +33,12 @@ function switchedOff<T extends z.ZodType>(schema: T) {
   return z.preprocess((value) => (value === '' || value === undefined || value === 0 || value === '0' ? null : value), schema.nullable());
 }
 
+/** soketi's convention: a limit of 0 or below (or unset) means unlimited (null). */
+const unlimitedAtOrBelowZero = z.preprocess(
+  (value) => (value === '' || value === undefined || value === null || Number(value) <= 0 ? null : value),
+  numeric({ min: 1, integer: true }).nullable(),
+);
+
 const flag = z.preprocess((value) => {
   if (value === 'true' || value === '1' || value === 1) return true;
   if (value === 'false' || value === '0' || value === 0 || value === '' || value === null) return false;
@@ -106,6 +112,15 @@ const appSchema = z.object({
   max_presence_members_per_channel: numeric({ min: 1, integer: true }).default(100),
   max_presence_user_info_size: numeric({ min: 1, integer: true }).default(1024),
   max_messages_per_second: numeric({ min: 1, integer: true }).default(200),
+  // Per-app HTTP API and event limits (soketi's and sockudo's set); null = unlimited.
+  max_backend_events_per_second: unlimitedAtOrBelowZero,
+  max_read_requests_per_second: unlimitedAtOrBelowZero,
+  max_event_payload_size: unlimitedAtOrBelowZero,
+  // Pusher's fixed values are the defaults and the ceilings an app may only lower.
+  max_channel_name_length: numeric({ min: 1, integer: true }).refine((n) => n <= 164, { message: 'expected an integer from 1 to 164' }).default(164),
+  max_event_name_length: numeric({ min: 1, integer: true }).default(200),
+  max_channels_per_event: numeric({ min: 1, integer: true }).default(100),
+  max_batch_size: numeric({ min: 1, integer: true }).default(10),
   subscription_count_events: flag.default(false),
   authorized_connections_timeout: switchedOff(numeric({ positive: true })),
   watchlist_events: flag.default(false),
@@ -248,6 +263,13 @@ function toApp(raw: unknown, index: number): AppConfig {
     maxPresenceMembersPerChannel: app.max_presence_members_per_channel,
     maxPresenceUserInfoSize: app.max_presence_user_info_size,
     maxMessagesPerSecond: app.max_messages_per_second,
+    maxBackendEventsPerSecond: app.max_backend_events_per_second,
+    maxReadRequestsPerSecond: app.max_read_requests_per_second,
+    maxChannelNameLength: app.max_channel_name_length,
+    maxEventNameLength: app.max_event_name_length,
+    maxEventPayloadSize: app.max_event_payload_size,
+    maxChannelsPerEvent: app.max_channels_per_event,
+    maxBatchSize: app.max_batch_size,
     webhooks: app.webhooks.map((webhook) => ({
       url: webhook.url,
       eventTypes: webhook.event_types ?? null,

@@ -39,6 +39,20 @@ export interface AppConfig {
   readonly maxPresenceUserInfoSize: number;
   /** Inbound WebSocket messages of any kind one connection may send per second. */
   readonly maxMessagesPerSecond: number;
+  /** HTTP API event points (one per channel of each event) per second on this server; null = unlimited. */
+  readonly maxBackendEventsPerSecond: number | null;
+  /** HTTP API GET requests per second on this server; null = unlimited. */
+  readonly maxReadRequestsPerSecond: number | null;
+  /** Longest channel name, for subscribe and the HTTP API (Pusher: 164). */
+  readonly maxChannelNameLength: number;
+  /** Longest event name, HTTP API and client events (Pusher: 200). */
+  readonly maxEventNameLength: number;
+  /** Bytes of an event's `data`, HTTP API and client events; null = only the request/message size bounds it. */
+  readonly maxEventPayloadSize: number | null;
+  /** Channels one HTTP API event may go to (Pusher: 100). */
+  readonly maxChannelsPerEvent: number;
+  /** Events in one batch request (Pusher: 10). */
+  readonly maxBatchSize: number;
   /** Where this app's webhooks go (none: no webhooks). */
   readonly webhooks: readonly WebhookTarget[];
   /** null: one event per request (Pusher); otherwise events gathered per window. */

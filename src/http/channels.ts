@@ -19,7 +19,7 @@ export async function listChannels(context: ApiContext): Promise<ApiResponse> {
 }
 
 export async function showChannel(context: ApiContext): Promise<ApiResponse> {
-  const name = channelName(context.route.channel, '');
+  const name = channelName(context.route.channel, '', context.app.config);
   const info = infoAttributes(context.params.get('info'));
   const cluster = context.server.cluster;
   const counts = await cluster.channelCounts(context.app.id, name);
@@ -33,7 +33,7 @@ export async function showChannel(context: ApiContext): Promise<ApiResponse> {
 }
 
 export async function channelUsers(context: ApiContext): Promise<ApiResponse> {
-  const name = channelName(context.route.channel, '');
+  const name = channelName(context.route.channel, '', context.app.config);
   if (!channelKind(name).isPresence) throw new BadRequest('Users can only be listed for presence channels.');
   const members = await context.server.cluster.presenceMembers(context.app.id, name);
   return {

@@ -9,4 +9,6 @@ export interface ApiContext {
   readonly body: Buffer;
   /** Decoded route parameters (channel name, user id). */
   readonly route: Readonly<Record<string, string>>;
+  /** Spends the app's `max_backend_events_per_second` points (one per channel of each event); throws a 429 beyond it. */
+  readonly spendEventPoints: (points: number) => void;
 }

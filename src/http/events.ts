@@ -4,8 +4,8 @@ import type { ApiContext } from './context.js';
 import { channelAttributes } from './channel-info.js';
 import { BadRequest, json } from './responses.js';
 import type { ApiResponse } from './types.js';
+import type { AppConfig } from '../config/types.js';
 import {
-  MAX_BATCH_SIZE,
   channelName,
   eventData,
   eventName,
@@ -30,12 +30,14 @@ async function infoFor(context: ApiContext, channel: string, info: Set<string>):
 }
 
 export async function triggerEvent(context: ApiContext): Promise<ApiResponse> {
+  const config = context.app.config;
   const body = parseJsonObject(context.body);
-  const name = eventName(body.name, '');
-  const data = eventData(body.data, '');
-  const channels = targetChannels(body);
+  const name = eventName(body.name, '', config);
+  const data = eventData(body.data, '', config);
+  const channels = targetChannels(body, config);
   const socketId = optionalString(body.socket_id, 'socket_id', '');
   const info = infoAttributes(optionalString(body.info, 'info', ''));
+  context.spendEventPoints(channels.length);
 
   for (const channel of channels) context.server.publishEvent(context.app, channel, name, data, socketId);
   if (info.size === 0) return json({});
@@ -52,18 +54,20 @@ interface BatchItem {
   info: Set<string>;
 }
 
-function readBatch(body: Record<string, unknown>): BatchItem[] {
+function readBatch(body: Record<string, unknown>, config: AppConfig): BatchItem[] {
   const batch = body.batch;
   if (!Array.isArray(batch) || batch.length === 0) throw new BadRequest('batch must be a non-empty array of events.');
-  if (batch.length > MAX_BATCH_SIZE) throw new BadRequest(`Cannot batch-send more than ${MAX_BATCH_SIZE} events at once.`);
+  if (batch.length > config.maxBatchSize) {
+    throw new BadRequest(`Cannot batch-send more than ${config.maxBatchSize} events at once (max_batch_size).`);
+  }
   return batch.map((raw: unknown, index) => {
     const where = `batch[${index}].`;
     if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new BadRequest(`batch[${index}] must be an object.`);
     const item = raw as Record<string, unknown>;
     return {
-      channel: channelName(item.channel, where),
-      name: eventName(item.name, where),
-      data: eventData(item.data, where),
+      channel: channelName(item.channel, where, config),
+      name: eventName(item.name, where, config),
+      data: eventData(item.data, where, config),
       socketId: optionalString(item.socket_id, 'socket_id', where),
       info: infoAttributes(optionalString(item.info, 'info', where)),
     };
@@ -72,7 +76,9 @@ function readBatch(body: Record<string, unknown>): BatchItem[] {
 
 export async function triggerBatch(context: ApiContext): Promise<ApiResponse> {
   // Validate every item before publishing any, so a bad batch publishes nothing.
-  const items = readBatch(parseJsonObject(context.body));
+  const items = readBatch(parseJsonObject(context.body), context.app.config);
+  // One point per event: each goes to one channel.
+  context.spendEventPoints(items.length);
   for (const item of items) context.server.publishEvent(context.app, item.channel, item.name, item.data, item.socketId);
   if (items.every((item) => item.info.size === 0)) return json({ batch: {} });
   const batch = [];

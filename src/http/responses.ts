@@ -9,11 +9,12 @@ export function errorResponse(status: number, message: string, headers?: Record<
   return { status, body: JSON.stringify({ error: message }), headers };
 }
 
-/** A client mistake in the request: 400 with the reason. */
+/** A client mistake in the request: 400 (or the given status) with the reason. */
 export class BadRequest extends Error {
   constructor(
     message: string,
     readonly status = 400,
+    readonly headers?: Readonly<Record<string, string>>,
   ) {
     super(message);
   }

@@ -11,6 +11,7 @@ import { channelUsers, connectionCount, listChannels, showChannel, terminateUser
 import { triggerBatch, triggerEvent } from './events.js';
 import { BadRequest, errorResponse, json } from './responses.js';
 import { parseQuery, signatureProblem } from './signing.js';
+import { RateLimiter } from './rate-limiter.js';
 import { safeEqual } from '../protocol/signatures.js';
 import type { ApiRequest, ApiResponse, HttpHandler } from './types.js';
 
@@ -135,6 +136,8 @@ export function createApiRouter(options: RouterOptions): HttpHandler {
 
 function routeRequest(options: RouterOptions): (request: ApiRequest, call: CallInfo) => Promise<ApiResponse> {
   const { server, prefix } = options;
+  const backendEvents = new RateLimiter('max_backend_events_per_second', (app) => app.config.maxBackendEventsPerSecond);
+  const readRequests = new RateLimiter('max_read_requests_per_second', (app) => app.config.maxReadRequestsPerSecond);
 
   return async (request: ApiRequest, call: CallInfo): Promise<ApiResponse> => {
     if (prefix !== '' && !(request.path === prefix || request.path.startsWith(`${prefix}/`))) {
@@ -176,9 +179,12 @@ function routeRequest(options: RouterOptions): (request: ApiRequest, call: CallI
       );
       if (problem) return errorResponse(401, problem);
       call.appId = app.id;
-      return await found.route.handler({ server, app, params, body: request.body, route: routeParams });
+      // Every GET reads cluster state: one point each (soketi).
+      if (found.route.method === 'GET') readRequests.spend(app, 1);
+      const spendEventPoints = (points: number): void => backendEvents.spend(app, points);
+      return await found.route.handler({ server, app, params, body: request.body, route: routeParams, spendEventPoints });
     } catch (error) {
-      if (error instanceof BadRequest) return errorResponse(error.status, error.message);
+      if (error instanceof BadRequest) return errorResponse(error.status, error.message, error.headers);
       if (error instanceof ClusterUnavailable) {
         return errorResponse(503, `The cluster state is unavailable: ${error.message}.`, { 'Retry-After': '1' });
       }

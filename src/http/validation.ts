@@ -1,10 +1,11 @@
-/** Pusher's HTTP API limits and the checks on request bodies; failures are 400s that say what is wrong. */
+/**
+ * The checks on request bodies against the app's limits (Pusher's values by
+ * default); failures are 400s (413 for a payload) that say what is wrong and
+ * name the setting.
+ */
+import type { AppConfig } from '../config/types.js';
 import { channelNameProblem } from '../protocol/channels/names.js';
 import { BadRequest } from './responses.js';
-
-export const MAX_CHANNELS_PER_EVENT = 100;
-export const MAX_BATCH_SIZE = 10;
-export const MAX_EVENT_NAME_LENGTH = 200;
 
 /** Fatal decoder: Buffer#toString would silently turn bad bytes into U+FFFD and publish them. */
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
@@ -28,10 +29,10 @@ export function parseJsonObject(body: Buffer): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
-export function eventName(value: unknown, where: string): string {
+export function eventName(value: unknown, where: string, config: AppConfig): string {
   if (typeof value !== 'string' || value === '') throw new BadRequest(`${where}name must be a non-empty string.`);
-  if (value.length > MAX_EVENT_NAME_LENGTH) {
-    throw new BadRequest(`${where}name is longer than ${MAX_EVENT_NAME_LENGTH} characters.`);
+  if (value.length > config.maxEventNameLength) {
+    throw new BadRequest(`${where}name is longer than ${config.maxEventNameLength} characters (max_event_name_length).`);
   }
   if (value.startsWith('pusher:') || value.startsWith('pusher_internal:')) {
     throw new BadRequest(`${where}name may not use the reserved pusher: prefixes.`);
@@ -39,14 +40,18 @@ export function eventName(value: unknown, where: string): string {
   return value;
 }
 
-export function eventData(value: unknown, where: string): string {
+export function eventData(value: unknown, where: string, config: AppConfig): string {
   if (typeof value !== 'string') throw new BadRequest(`${where}data must be a string.`);
+  const limit = config.maxEventPayloadSize;
+  if (limit !== null && Buffer.byteLength(value) > limit) {
+    throw new BadRequest(`${where}data is larger than ${limit} bytes (max_event_payload_size).`, 413);
+  }
   return value;
 }
 
-export function channelName(value: unknown, where: string): string {
+export function channelName(value: unknown, where: string, config: AppConfig): string {
   if (typeof value !== 'string') throw new BadRequest(`${where}channel must be a string.`);
-  const problem = channelNameProblem(value);
+  const problem = channelNameProblem(value, config.maxChannelNameLength);
   if (problem) throw new BadRequest(`${where}channel ${JSON.stringify(value)}: ${problem}.`);
   return value;
 }
@@ -58,19 +63,19 @@ export function optionalString(value: unknown, field: string, where: string): st
 }
 
 /** The `channels` array or the single `channel` (pusher-http-php sends `channel` for one). */
-export function targetChannels(body: Record<string, unknown>): string[] {
+export function targetChannels(body: Record<string, unknown>, config: AppConfig): string[] {
   if (body.channels !== undefined) {
     if (!Array.isArray(body.channels) || body.channels.length === 0) {
       throw new BadRequest('channels must be a non-empty array of channel names.');
     }
-    if (body.channels.length > MAX_CHANNELS_PER_EVENT) {
-      throw new BadRequest(`An event can be triggered on at most ${MAX_CHANNELS_PER_EVENT} channels.`);
+    if (body.channels.length > config.maxChannelsPerEvent) {
+      throw new BadRequest(`An event can be triggered on at most ${config.maxChannelsPerEvent} channels (max_channels_per_event).`);
     }
-    const names = body.channels.map((channel, index) => channelName(channel, `channels[${index}]: `));
+    const names = body.channels.map((channel, index) => channelName(channel, `channels[${index}]: `, config));
     // A channel listed twice must not get the event twice.
     return [...new Set(names)];
   }
-  if (body.channel !== undefined) return [channelName(body.channel, '')];
+  if (body.channel !== undefined) return [channelName(body.channel, '', config)];
   throw new BadRequest('channels (or channel) is required.');
 }
 

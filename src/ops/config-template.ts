@@ -151,6 +151,16 @@ export default {
         max_presence_user_info_size: env('REVERB_APP_MAX_PRESENCE_USER_INFO_SIZE', 1024),
         // Inbound messages of any kind per connection per second.
         max_messages_per_second: env('REVERB_APP_MAX_MESSAGES_PER_SECOND', 200),
+        // HTTP API limits per app on each server (0 or null = unlimited): event points (channels
+        // per event, summed over a batch) and GET requests per second; beyond them 429.
+        max_backend_events_per_second: env('REVERB_APP_MAX_BACKEND_EVENTS_PER_SECOND'),
+        max_read_requests_per_second: env('REVERB_APP_MAX_READ_REQUESTS_PER_SECOND'),
+        // Pusher's limits, which an app may lower; bytes of an event's data (Pusher: 10 KB; null = unlimited).
+        max_channel_name_length: env('REVERB_APP_MAX_CHANNEL_NAME_LENGTH', 164),
+        max_event_name_length: env('REVERB_APP_MAX_EVENT_NAME_LENGTH', 200),
+        max_event_payload_size: env('REVERB_APP_MAX_EVENT_PAYLOAD_SIZE'),
+        max_channels_per_event: env('REVERB_APP_MAX_CHANNELS_PER_EVENT', 100),
+        max_batch_size: env('REVERB_APP_MAX_BATCH_SIZE', 10),
         // Send pusher_internal:subscription_count to subscribers (Pusher's opt-in feature).
         subscription_count_events: env('REVERB_APP_SUBSCRIPTION_COUNT_EVENTS', false),
         // Seconds a connection may stay without signing in or joining a private channel; null = forever.

@@ -58,10 +58,10 @@ export function subscribe(connection: Connection, data: unknown): void | Promise
   const request = readSubscribe(data);
   if (!request) return connection.error(ERRORS.invalidMessage);
   const { channel: name, auth, channelData } = request;
-  const problem = channelNameProblem(name);
+  const app = connection.app;
+  const problem = channelNameProblem(name, app.config.maxChannelNameLength);
   if (problem) return connection.error({ code: 4200, message: `Invalid channel name ${JSON.stringify(name)}: ${problem}` });
 
-  const app = connection.app;
   const kind = channelKind(name);
   if (kind.isServerToUser) {
     if (connection.user?.id !== name.slice(SERVER_TO_USER_PREFIX.length)) return connection.error(ERRORS.unauthorized);

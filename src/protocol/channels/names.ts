@@ -33,13 +33,16 @@ export function channelKind(name: string): ChannelKind {
 export const MAX_CHANNEL_NAME_LENGTH = 164;
 const CHANNEL_NAME = /^[A-Za-z0-9_\-=@,.;]+$/;
 
-/** Why a channel name is not acceptable, or undefined when it is fine. */
-export function channelNameProblem(name: string): string | undefined {
+/**
+ * Why a channel name is not acceptable, or undefined when it is fine.
+ * `maxLength` is the app's `max_channel_name_length`, which may only lower Pusher's 164.
+ */
+export function channelNameProblem(name: string, maxLength = MAX_CHANNEL_NAME_LENGTH): string | undefined {
   if (name.startsWith(SERVER_TO_USER_PREFIX)) {
     return CHANNEL_NAME.test(name.slice(SERVER_TO_USER_PREFIX.length)) ? undefined : 'invalid user id in channel name';
   }
   if (name.length === 0) return 'channel name is empty';
-  if (name.length > MAX_CHANNEL_NAME_LENGTH) return `channel name longer than ${MAX_CHANNEL_NAME_LENGTH} characters`;
+  if (name.length > maxLength) return `channel name longer than ${maxLength} characters (max_channel_name_length)`;
   if (!CHANNEL_NAME.test(name)) return 'channel name may only contain A-Z a-z 0-9 _ - = @ , . ;';
   return undefined;
 }
