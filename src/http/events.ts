@@ -2,7 +2,7 @@
 import { ClusterUnavailable } from '../protocol/cluster.js';
 import type { ApiContext } from './context.js';
 import { channelAttributes } from './channel-info.js';
-import { BadRequest, json } from './responses.js';
+import { BadRequest, LimitExceeded, json } from './responses.js';
 import type { ApiResponse } from './types.js';
 import type { AppConfig } from '../config/types.js';
 import {
@@ -58,7 +58,7 @@ function readBatch(body: Record<string, unknown>, config: AppConfig): BatchItem[
   const batch = body.batch;
   if (!Array.isArray(batch) || batch.length === 0) throw new BadRequest('batch must be a non-empty array of events.');
   if (batch.length > config.maxBatchSize) {
-    throw new BadRequest(`Cannot batch-send more than ${config.maxBatchSize} events at once (max_batch_size).`);
+    throw new LimitExceeded('max_batch_size', `Cannot batch-send more than ${config.maxBatchSize} events at once (max_batch_size).`);
   }
   return batch.map((raw: unknown, index) => {
     const where = `batch[${index}].`;

@@ -5,7 +5,8 @@
  * one small record per app, held weakly so a removed app takes its own along.
  */
 import type { AppRuntime } from '../protocol/app.js';
-import { BadRequest } from './responses.js';
+import type { LimitName } from '../protocol/observer.js';
+import { LimitExceeded } from './responses.js';
 
 const WINDOW_MS = 1000;
 
@@ -20,7 +21,7 @@ export class RateLimiter {
 
   constructor(
     /** The config key, named in the refusal. */
-    private readonly setting: string,
+    private readonly setting: LimitName,
     private readonly limitOf: (app: AppRuntime) => number | null,
     private readonly now: () => number = Date.now,
   ) {}
@@ -44,7 +45,7 @@ export class RateLimiter {
     }
     const remaining = limit - window.spent;
     // 429 with the headers soketi sends, so clients can back off.
-    throw new BadRequest(`Too many requests: over ${this.setting} (${limit} per second; this request needs ${points}, ${remaining} left).`, 429, {
+    throw new LimitExceeded(this.setting, `Too many requests: over ${this.setting} (${limit} per second; this request needs ${points}, ${remaining} left).`, 429, {
       'X-RateLimit-Limit': String(limit),
       'X-RateLimit-Remaining': String(remaining),
       'Retry-After': String(Math.max(1, Math.ceil((window.start + WINDOW_MS - now) / 1000))),

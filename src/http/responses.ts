@@ -1,4 +1,5 @@
 /** JSON responses with real status codes; every body is JSON (pusher-http-php needs it). */
+import type { LimitName } from '../protocol/observer.js';
 import type { ApiResponse } from './types.js';
 
 export function json(body: unknown, status = 200): ApiResponse {
@@ -17,6 +18,18 @@ export class BadRequest extends Error {
     readonly headers?: Readonly<Record<string, string>>,
   ) {
     super(message);
+  }
+}
+
+/** A request refused by one of the app's limits, named for metrics. */
+export class LimitExceeded extends BadRequest {
+  constructor(
+    readonly limit: LimitName,
+    message: string,
+    status = 400,
+    headers?: Readonly<Record<string, string>>,
+  ) {
+    super(message, status, headers);
   }
 }
 

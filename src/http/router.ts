@@ -9,7 +9,8 @@ import type { PusherServer } from '../protocol/server.js';
 import type { ApiContext } from './context.js';
 import { channelUsers, connectionCount, listChannels, showChannel, terminateUserConnections } from './channels.js';
 import { triggerBatch, triggerEvent } from './events.js';
-import { BadRequest, errorResponse, json } from './responses.js';
+import type { LimitName } from '../protocol/observer.js';
+import { BadRequest, LimitExceeded, errorResponse, json } from './responses.js';
 import { parseQuery, signatureProblem } from './signing.js';
 import { RateLimiter } from './rate-limiter.js';
 import { safeEqual } from '../protocol/signatures.js';
@@ -51,6 +52,8 @@ const ROUTES: readonly Route[] = [
 export interface ApiCall {
   /** The app the request was for, once its signature was checked. */
   readonly appId: string | undefined;
+  /** The app's limit that refused the request, if one did. */
+  readonly limit: LimitName | undefined;
   /** The route (`POST /apps/{app}/events`), `GET /up`, `GET /metrics` or `other`. */
   readonly endpoint: string;
   readonly status: number;
@@ -104,6 +107,7 @@ function findRoute(path: string, method: string): { route: Route; match: RegExpE
 interface CallInfo {
   endpoint: string;
   appId: string | undefined;
+  limit: LimitName | undefined;
 }
 
 /** The metrics text, or 401 without the configured bearer token (compared in constant time). */
@@ -118,10 +122,10 @@ export async function metricsResponse(metrics: MetricsEndpoint, authorization: s
 export function createApiRouter(options: RouterOptions): HttpHandler {
   const route = routeRequest(options);
   const observe = options.observe;
-  if (!observe) return (request) => route(request, { endpoint: 'other', appId: undefined });
+  if (!observe) return (request) => route(request, { endpoint: 'other', appId: undefined, limit: undefined });
   return async (request: ApiRequest): Promise<ApiResponse> => {
     const started = performance.now();
-    const call: CallInfo = { endpoint: 'other', appId: undefined };
+    const call: CallInfo = { endpoint: 'other', appId: undefined, limit: undefined };
     const response = await route(request, call);
     observe({
       ...call,
@@ -184,6 +188,7 @@ function routeRequest(options: RouterOptions): (request: ApiRequest, call: CallI
       const spendEventPoints = (points: number): void => backendEvents.spend(app, points);
       return await found.route.handler({ server, app, params, body: request.body, route: routeParams, spendEventPoints });
     } catch (error) {
+      if (error instanceof LimitExceeded) call.limit = error.limit;
       if (error instanceof BadRequest) return errorResponse(error.status, error.message, error.headers);
       if (error instanceof ClusterUnavailable) {
         return errorResponse(503, `The cluster state is unavailable: ${error.message}.`, { 'Retry-After': '1' });

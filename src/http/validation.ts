@@ -5,7 +5,7 @@
  */
 import type { AppConfig } from '../config/types.js';
 import { channelNameProblem } from '../protocol/channels/names.js';
-import { BadRequest } from './responses.js';
+import { BadRequest, LimitExceeded } from './responses.js';
 
 /** Fatal decoder: Buffer#toString would silently turn bad bytes into U+FFFD and publish them. */
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
@@ -32,7 +32,7 @@ export function parseJsonObject(body: Buffer): Record<string, unknown> {
 export function eventName(value: unknown, where: string, config: AppConfig): string {
   if (typeof value !== 'string' || value === '') throw new BadRequest(`${where}name must be a non-empty string.`);
   if (value.length > config.maxEventNameLength) {
-    throw new BadRequest(`${where}name is longer than ${config.maxEventNameLength} characters (max_event_name_length).`);
+    throw new LimitExceeded('max_event_name_length', `${where}name is longer than ${config.maxEventNameLength} characters (max_event_name_length).`);
   }
   if (value.startsWith('pusher:') || value.startsWith('pusher_internal:')) {
     throw new BadRequest(`${where}name may not use the reserved pusher: prefixes.`);
@@ -44,7 +44,7 @@ export function eventData(value: unknown, where: string, config: AppConfig): str
   if (typeof value !== 'string') throw new BadRequest(`${where}data must be a string.`);
   const limit = config.maxEventPayloadSize;
   if (limit !== null && Buffer.byteLength(value) > limit) {
-    throw new BadRequest(`${where}data is larger than ${limit} bytes (max_event_payload_size).`, 413);
+    throw new LimitExceeded('max_event_payload_size', `${where}data is larger than ${limit} bytes (max_event_payload_size).`, 413);
   }
   return value;
 }
@@ -69,7 +69,7 @@ export function targetChannels(body: Record<string, unknown>, config: AppConfig)
       throw new BadRequest('channels must be a non-empty array of channel names.');
     }
     if (body.channels.length > config.maxChannelsPerEvent) {
-      throw new BadRequest(`An event can be triggered on at most ${config.maxChannelsPerEvent} channels (max_channels_per_event).`);
+      throw new LimitExceeded('max_channels_per_event', `An event can be triggered on at most ${config.maxChannelsPerEvent} channels (max_channels_per_event).`);
     }
     const names = body.channels.map((channel, index) => channelName(channel, `channels[${index}]: `, config));
     // A channel listed twice must not get the event twice.

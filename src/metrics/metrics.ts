@@ -61,7 +61,7 @@ export class ServerMetrics {
       httpCalls: counter('http_calls_received_total', 'HTTP API calls received.', appLabels),
       closes: counter('connection_closes_total', 'WebSocket connections closed, by close code.', [...appLabels, 'code']),
       clientEvents: counter('client_events_total', 'Client events relayed.', appLabels),
-      limited: counter('limit_refusals_total', 'Messages or subscriptions refused by a limit (docs/security.md).', [...appLabels, 'limit']),
+      limited: counter('limit_refusals_total', 'Messages, subscriptions or API requests refused by a limit (docs/security.md).', [...appLabels, 'limit']),
       slowConsumers: counter('slow_consumer_closes_total', 'Connections closed with 4100 for not reading.', appLabels),
       refused: counter('connections_refused_total', 'WebSocket handshakes refused (unknown app, origin, quota, rate).', ['port']),
       apiRequests: counter('http_requests_total', 'HTTP API requests by endpoint and status.', ['port', 'endpoint', 'status']),
@@ -233,6 +233,7 @@ export class ServerMetrics {
       c.httpCalls.inc(labels);
       c.httpReceived.inc(labels, call.receivedBytes);
       c.httpTransmitted.inc(labels, call.sentBytes);
+      if (call.limit !== undefined) c.limited.inc({ ...labels, limit: call.limit });
     }
     c.apiRequests.inc({ port: this.port, endpoint: call.endpoint, status: String(call.status) });
     this.latency.observe({ port: this.port, endpoint: call.endpoint }, call.seconds);

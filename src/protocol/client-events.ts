@@ -5,19 +5,21 @@
  */
 import type { AppConfig } from '../config/types.js';
 import type { Connection } from './connection.js';
+import type { LimitName } from './observer.js';
 import { channelKind } from './channels/names.js';
 import { ERRORS, clientEventFrame } from './wire.js';
 
 /** The app's event name and payload limits, as for HTTP API events (soketi answers 4301). */
-function eventSizeProblem(config: AppConfig, event: string, data: unknown): string | undefined {
+function sizeLimitExceeded(config: AppConfig, event: string, data: unknown): { limit: LimitName; message: string } | undefined {
   if (event.length > config.maxEventNameLength) {
-    return `Client event name is longer than ${config.maxEventNameLength} characters (max_event_name_length).`;
+    return { limit: 'max_event_name_length', message: `Client event name is longer than ${config.maxEventNameLength} characters (max_event_name_length).` };
   }
   const limit = config.maxEventPayloadSize;
   if (limit === null || data === undefined) return undefined;
   // The bytes the data takes in the relayed frame's `data`, whether the client sent a string or JSON.
   const size = Buffer.byteLength(typeof data === 'string' ? data : JSON.stringify(data));
-  return size > limit ? `Client event data is larger than ${limit} bytes (max_event_payload_size).` : undefined;
+  if (size <= limit) return undefined;
+  return { limit: 'max_event_payload_size', message: `Client event data is larger than ${limit} bytes (max_event_payload_size).` };
 }
 
 export function handleClientEvent(connection: Connection, event: string, channelName: unknown, data: unknown): void {
@@ -25,8 +27,11 @@ export function handleClientEvent(connection: Connection, event: string, channel
   const app = connection.app;
   const mode = app.config.acceptClientEventsFrom;
   if (mode === 'none') return connection.error(ERRORS.clientEventsDisabled);
-  const sizeProblem = eventSizeProblem(app.config, event, data);
-  if (sizeProblem) return connection.error({ code: 4301, message: sizeProblem });
+  const exceeded = sizeLimitExceeded(app.config, event, data);
+  if (exceeded) {
+    app.server.observer.limited(connection, exceeded.limit);
+    return connection.error({ code: 4301, message: exceeded.message });
+  }
 
   const kind = channelKind(channelName);
   if (!kind.isPrivate || kind.isEncrypted) {

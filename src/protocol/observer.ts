@@ -5,14 +5,20 @@
  */
 import type { Connection } from './connection.js';
 
-/** The limits that refuse a client's messages or subscriptions: a bounded set, fit for metric labels. */
+/** The limits that refuse a client's messages or subscriptions, or API requests: a bounded set, fit for metric labels. */
 export type LimitName =
   | 'max_messages_per_second'
   | 'message_flood'
   | 'rate_limiting'
   | 'max_channels_per_connection'
   | 'max_presence_members_per_channel'
-  | 'max_presence_user_info_size';
+  | 'max_presence_user_info_size'
+  | 'max_event_name_length'
+  | 'max_event_payload_size'
+  | 'max_channels_per_event'
+  | 'max_batch_size'
+  | 'max_backend_events_per_second'
+  | 'max_read_requests_per_second';
 
 export interface ProtocolObserver {
   connectionOpened(connection: Connection): void;

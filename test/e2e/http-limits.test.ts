@@ -3,6 +3,7 @@
  * (or pusher:error code) and message, on one server whose apps set them low.
  * The rate limits count in 1-second windows, so their checks run their
  * requests in one window and retry when a window boundary fell in between.
+ * Every refusal is counted in `limit_refusals_total`.
  */
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -63,7 +64,10 @@ function event(app: TestApp, fields: Record<string, unknown>): Promise<ApiResult
 let server: StartedServer;
 
 describe('per-app limits', () => {
-  serverForSuite({ apps: [SIZES, EVENTS, BATCHES, READS, UNLIMITED] }, { started: (started) => (server = started) });
+  serverForSuite(
+    { apps: [SIZES, EVENTS, BATCHES, READS, UNLIMITED], server: { metrics: { enabled: true } } },
+    { started: (started) => (server = started) },
+  );
 
   describe('max_backend_events_per_second', () => {
     it('counts one point per channel and answers 429 with the rate-limit headers, publishing nothing', async () => {
@@ -173,5 +177,26 @@ describe('per-app limits', () => {
         assert.deepEqual((await receiver!.nextEvent('client-a')).data, { text: 'x' });
       });
     });
+  });
+
+  it('counts each refusal in limit_refusals_total by app and limit', async () => {
+    const count = async (app: TestApp, limit: string): Promise<number> => {
+      const text = await (await fetch(`${server.url}/metrics`)).text();
+      const line = text.split('\n').find((l) => l.startsWith(`reverb_limit_refusals_total{app_id="${app.app_id}",port="${server.port}",limit="${limit}"} `));
+      return Number(line?.split(' ').at(-1) ?? 0);
+    };
+    const before = await count(SIZES, 'max_channels_per_event');
+    assert.equal((await event(SIZES, { channels: ['a', 'b', 'c', 'd'] })).status, 400);
+    assert.equal(await count(SIZES, 'max_channels_per_event'), before + 1);
+    // Earlier tests of this file refused these at least once each.
+    for (const [app, limit] of [
+      [EVENTS, 'max_backend_events_per_second'],
+      [READS, 'max_read_requests_per_second'],
+      [SIZES, 'max_batch_size'],
+      [SIZES, 'max_event_payload_size'],
+      [SIZES, 'max_event_name_length'],
+    ] as const) {
+      assert.ok((await count(app, limit)) >= 1, `${app.app_id} ${limit}`);
+    }
   });
 });
