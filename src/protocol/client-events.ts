@@ -27,11 +27,6 @@ export function handleClientEvent(connection: Connection, event: string, channel
   const app = connection.app;
   const mode = app.config.acceptClientEventsFrom;
   if (mode === 'none') return connection.error(ERRORS.clientEventsDisabled);
-  const exceeded = sizeLimitExceeded(app.config, event, data);
-  if (exceeded) {
-    app.server.observer.limited(connection, exceeded.limit);
-    return connection.error({ code: 4301, message: exceeded.message });
-  }
 
   const kind = channelKind(channelName);
   if (!kind.isPrivate || kind.isEncrypted) {
@@ -44,6 +39,12 @@ export function handleClientEvent(connection: Connection, event: string, channel
   }
   const channel = connection.channels.get(channelName);
   if (!channel && mode === 'members') return connection.error(ERRORS.notMember);
+  // After the checks Reverb makes, so that what it answers stays the same.
+  const exceeded = sizeLimitExceeded(app.config, event, data);
+  if (exceeded) {
+    app.server.observer.limited(connection, exceeded.limit);
+    return connection.error({ code: 4301, message: exceeded.message });
+  }
 
   const member = channel?.subscribers.get(connection);
   const frame = clientEventFrame(event, channelName, data, member?.userIdJson);
