@@ -86,26 +86,22 @@ export class ServerMetrics {
         for (const app of metrics.server?.appsById.values() ?? []) this.set({ app_id: app.id, port: metrics.port }, app.connections.size);
       },
     });
-    new Gauge({
-      name: `${prefix}channel_subscriptions`,
-      help: 'Subscriptions on this server by channel type.',
-      labelNames: [...appLabels, 'channel_type'],
-      registers,
-      collect() {
-        this.reset();
-        for (const { labels, subscriptions } of metrics.channelTotals()) this.set(labels, subscriptions);
-      },
-    });
-    new Gauge({
-      name: `${prefix}occupied_channels`,
-      help: 'Channels with subscribers on this server by channel type.',
-      labelNames: [...appLabels, 'channel_type'],
-      registers,
-      collect() {
-        this.reset();
-        for (const { labels, channels } of metrics.channelTotals()) this.set(labels, channels);
-      },
-    });
+    const channelGauges = [
+      ['channel_subscriptions', 'Subscriptions on this server by channel type.', 'subscriptions'],
+      ['occupied_channels', 'Channels with subscribers on this server by channel type.', 'channels'],
+    ] as const;
+    for (const [name, help, field] of channelGauges) {
+      new Gauge({
+        name: prefix + name,
+        help,
+        labelNames: [...appLabels, 'channel_type'],
+        registers,
+        collect() {
+          this.reset();
+          for (const totals of metrics.channelTotals()) this.set(totals.labels, totals[field]);
+        },
+      });
+    }
     new Gauge({
       name: `${prefix}webhook_queue_length`,
       help: 'Webhook events waiting or in flight.',
