@@ -68,11 +68,17 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const { transport, description } = options.transport
     ? { transport: options.transport, description: options.transport.name }
     : selectTransport(config.server.transport);
-  const cluster = config.server.scaling.enabled
-    ? new RedisCluster({ scaling: config.server.scaling, logger, nodeTimeout: config.server.scaling.nodeTimeout, onRestart: options.onRestart })
-    : new LocalCluster();
   const metricsConfig = config.server.metrics;
   const metrics = metricsConfig ? new ServerMetrics({ prefix: metricsConfig.prefix, port: config.server.port }) : undefined;
+  const cluster = config.server.scaling.enabled
+    ? new RedisCluster({
+        scaling: config.server.scaling,
+        logger,
+        nodeTimeout: config.server.scaling.nodeTimeout,
+        onRestart: options.onRestart,
+        commands: metrics?.redisCommands(),
+      })
+    : new LocalCluster();
   const webhooks = createWebhooks(
     config,
     logger,

@@ -27,6 +27,7 @@ import { PresenceViews } from './presence-views.js';
 import { RECONNECT_MAX_MS, createRedis } from './redis-connection.js';
 import { DEADLINE_MS, RedisLink, withDeadline } from './redis-link.js';
 import { RedisQueries, appKey } from './redis-queries.js';
+import { scriptNames, timeCommands, type RedisCommandObserver } from './redis-timing.js';
 import * as scripts from './redis-scripts.js';
 import { WebhookStream } from './webhook-stream.js';
 import { ClusterUnavailable, type ChannelCounts, type ChannelDelivery, type Cluster, type PresenceMember } from '../protocol/cluster.js';
@@ -86,6 +87,8 @@ export interface RedisClusterOptions {
   readonly nodeTimeout: number;
   /** Called when `reverb restart` is broadcast through Redis. */
   readonly onRestart?: () => void;
+  /** Told the round-trip time of every command (metrics). */
+  readonly commands?: RedisCommandObserver;
 }
 
 export class RedisCluster implements Cluster {
@@ -131,6 +134,10 @@ export class RedisCluster implements Cluster {
     this.command = createRedis(options.scaling.server, `reverb-ts:${this.nodeId}:command`);
     this.subscriber = createRedis(options.scaling.server, `reverb-ts:${this.nodeId}:subscriber`);
     for (const [name, lua] of Object.entries(SCRIPT_SOURCES)) this.command.defineCommand(name, { numberOfKeys: 0, lua });
+    if (options.commands) {
+      const scripts = scriptNames(SCRIPT_SOURCES);
+      for (const connection of [this.command, this.subscriber]) timeCommands(connection, options.commands, scripts);
+    }
     this.topics.add(this.controlTopic);
     this.link = new RedisLink(this.command, {
       stalled: () => {

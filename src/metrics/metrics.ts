@@ -11,6 +11,7 @@ import type { PusherServer } from '../protocol/server.js';
 import { channelKind } from '../protocol/channels/names.js';
 import type { ApiCall } from '../http/router.js';
 import type { WebhookCounters } from '../webhooks/create.js';
+import type { RedisCommandObserver } from '../cluster/redis-timing.js';
 
 /** A channel's type for labels: the prefix family it belongs to. */
 function channelType(name: string): string {
@@ -40,6 +41,8 @@ export class ServerMetrics {
   private readonly perApp = new Map<string, AppCounters>();
   private readonly counters;
   private readonly latency: Histogram<'port' | 'endpoint'>;
+  private readonly redisLatency: Histogram<'port' | 'command'>;
+  private readonly redisFailures: Counter<'port' | 'command' | 'reason'>;
   private server: PusherServer | undefined;
 
   constructor(options: { prefix: string; port: number }) {
@@ -76,6 +79,18 @@ export class ServerMetrics {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
     });
+    this.redisLatency = new Histogram({
+      name: `${prefix}redis_command_duration_seconds`,
+      help: 'Round-trip time of Redis commands (scaling on), by command or script name.',
+      labelNames: ['port', 'command'],
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
+      registers,
+    });
+    this.redisFailures = counter(
+      'redis_command_failures_total',
+      'Redis commands without an answer (timeout, connection down) or answered with an error (reply).',
+      ['port', 'command', 'reason'],
+    );
     const metrics = this;
     new Gauge({
       name: `${prefix}connected`,
@@ -145,6 +160,20 @@ export class ServerMetrics {
       attempted: (appId, status) => this.counters.webhookRequests.inc({ ...labels(appId), status: status === undefined ? 'no_response' : String(status) }),
       failed: (appId, events) => this.counters.webhookFailures.inc(labels(appId), events),
       dropped: (appId) => this.counters.webhookDropped.inc(labels(appId)),
+    };
+  }
+
+  /** What the Redis cluster reports of its commands. */
+  redisCommands(): RedisCommandObserver {
+    // Label values resolved once per command name, not per command (publish is a hot path).
+    const timers = new Map<string, Histogram.Internal<'port' | 'command'>>();
+    return {
+      answered: (command, seconds) => {
+        let timer = timers.get(command);
+        if (!timer) timers.set(command, (timer = this.redisLatency.labels({ port: this.port, command })));
+        timer.observe(seconds);
+      },
+      failed: (command, reason) => this.redisFailures.inc({ port: this.port, command, reason }),
     };
   }
 
