@@ -1,0 +1,35 @@
+/**
+ * What the apps table needs of a database: parameterised queries, each bound
+ * in time, over a pool that survives a dropped connection (the next query
+ * connects again) — the same for mysql2 and pg.
+ */
+import type { AppRow } from './columns.js';
+
+export interface SqlClient {
+  /** Quotes a table or column name. */
+  quote(name: string): string;
+  /** The parameter marker of the n-th (1-based) value. */
+  placeholder(n: number): string;
+  /** The rows a select returns. */
+  select(sql: string, params?: readonly unknown[]): Promise<AppRow[]>;
+  /** How many rows a statement matched. */
+  execute(sql: string, params?: readonly unknown[]): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** Connecting to, and any one query on, a database that does not answer fails after this long. */
+export const SQL_TIMEOUT_MS = 2000;
+
+/**
+ * `work`, or a rejection once `timeoutMs` has passed (plus a little: the
+ * drivers' own timeouts, set to `timeoutMs`, usually answer first with their
+ * clearer message).
+ */
+export function bounded<T>(work: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer from the database after ${timeoutMs + 500} ms`)), timeoutMs + 500);
+  });
+  work.catch(() => undefined);
+  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
+}
