@@ -13,7 +13,8 @@ import type { ServerHooks } from './observability/hooks.js';
 import type { Logger } from './observability/logger.js';
 import { silentLogger } from './observability/logger.js';
 import { createObserver } from './observability/observer.js';
-import { createWebhooks } from './webhooks/create.js';
+import { createWebhooks, webhookApp } from './webhooks/create.js';
+import { createApplicationProvider } from './apps/create.js';
 import { ServerMetrics } from './metrics/metrics.js';
 import { listenForMetrics } from './metrics/listener.js';
 import { combineObservers } from './observability/combine.js';
@@ -47,9 +48,17 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** How often liveness is checked: fine enough for the shortest configured interval. */
+/**
+ * The largest WebSocket message the transport takes when apps come from a
+ * database (whose max_message_size is not known at start-up); each app's own
+ * limit is then checked by the protocol.
+ */
+const DATABASE_MAX_PAYLOAD = 1_048_576;
+
+/** How often liveness is checked: fine enough for the shortest configured interval (1 s for apps from a database). */
 function sweepPeriod(config: Config): number {
   const shortest = Math.min(
+    config.appProvider.kind === 'database' ? 4 : Infinity,
     ...config.apps.flatMap((app) => [app.pingInterval, app.pongTimeout, app.authorizedConnectionsTimeout ?? Infinity]),
   );
   return Math.max(50, Math.min(1000, (shortest * 1000) / 4));
@@ -90,8 +99,14 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const observer = createObserver(logger, config.debug, options.hooks);
   const pulse = config.server.pulse ? new PulseRecorder(config.server.pulse, logger) : undefined;
   if (pulse) logger.info(`Laravel Pulse: message counts to ${pulse.describe()}`);
+  const apps = await createApplicationProvider(config, logger, metrics?.appStoreQueried());
   const protocol = new PusherServer({
-    apps: config.apps,
+    apps,
+    initialApps: config.apps,
+    appLoaded: (app) => {
+      webhooks?.configure(webhookApp(app));
+      if (cluster instanceof RedisCluster) cluster.appLoaded(app);
+    },
     cluster,
     prepare: (text) => transport.prepare(text),
     observer: [metrics?.observer(), pulse?.observer()].reduce<ProtocolObserver>((all, extra) => (extra ? combineObservers(all, extra) : all), observer),
@@ -124,7 +139,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       host: config.server.host,
       port: config.server.port,
       path: config.server.path,
-      maxPayload: Math.max(...config.apps.map((app) => app.maxMessageSize)),
+      maxPayload: Math.max(...config.apps.map((app) => app.maxMessageSize), config.appProvider.kind === 'database' ? DATABASE_MAX_PAYLOAD : 0),
       maxRequestSize: config.server.maxRequestSize,
       headersTimeout: config.server.httpHeadersTimeout * 1000,
       requestTimeout: config.server.httpRequestTimeout * 1000,
@@ -150,6 +165,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     await webhooks?.close(Math.max(0, deadline - Date.now()));
     await pulse?.close(Math.max(0, deadline - Date.now()));
     await cluster.close();
+    await apps.close();
     metricsListener?.server.close();
   };
 

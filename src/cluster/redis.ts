@@ -18,7 +18,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { ScalingConfig } from '../config/types.js';
+import type { AppConfig, ScalingConfig } from '../config/types.js';
 import type { Logger } from '../observability/logger.js';
 import type { PusherServer } from '../protocol/server.js';
 import { memberAddedFrame, memberRemovedFrame } from '../protocol/presence.js';
@@ -59,7 +59,7 @@ interface WireMessage {
   d?: boolean;
 }
 
-type ControlMessage = { type: 'terminate'; a: string; u: string } | { type: 'restart' };
+type ControlMessage = { type: 'terminate'; a: string; u: string } | { type: 'restart' } | { type: 'app'; id: string };
 
 type ScriptName = keyof typeof SCRIPT_SOURCES;
 const SCRIPT_SOURCES = {
@@ -179,7 +179,17 @@ export class RedisCluster implements Cluster {
   attach(server: PusherServer): void {
     this.server = server;
     this.local.attach(server);
-    for (const app of server.appsById.values()) if (app.config.watchlistEvents) this.topics.add(this.watchTopic(app.id));
+    for (const app of server.appsById.values()) this.appLoaded(app.config);
+  }
+
+  /** An app was loaded or changed: its watchlist topic follows its `watchlist_events`. */
+  appLoaded(app: AppConfig): void {
+    const topic = this.watchTopic(app.id);
+    if (app.watchlistEvents === this.topics.has(topic)) return;
+    if (app.watchlistEvents) this.topics.add(topic);
+    else this.topics.delete(topic);
+    if (this.subscriber.status !== 'ready') return;
+    (app.watchlistEvents ? this.subscriber.subscribe(topic) : this.subscriber.unsubscribe(topic)).catch(noop);
   }
 
   private watchTopic(appId: string): string {
@@ -378,6 +388,7 @@ export class RedisCluster implements Cluster {
   private control(message: ControlMessage): void {
     if (message.type === 'terminate') this.server?.terminateLocalUser(message.a, message.u);
     else if (message.type === 'restart') this.options.onRestart?.();
+    else if (message.type === 'app' && typeof message.id === 'string') void this.server?.appInvalidated(message.id);
   }
 
   /** Marks the state as needing re-registration; used as the catch of writes. */

@@ -51,6 +51,11 @@ export function reverbDefaults(vars: Env): RawConfig {
           prefix: env(vars, 'REVERB_METRICS_PREFIX', 'reverb_'),
           token: env(vars, 'REVERB_METRICS_TOKEN', null),
         },
+        dashboard: {
+          enabled: env(vars, 'REVERB_DASHBOARD_ENABLED', false),
+          path: env(vars, 'REVERB_DASHBOARD_PATH', '/dashboard'),
+          token: env(vars, 'REVERB_DASHBOARD_TOKEN', null),
+        },
         pulse: {
           enabled: env(vars, 'REVERB_PULSE_ENABLED', false),
           sample_rate: env(vars, 'REVERB_PULSE_SAMPLE_RATE', 1),
@@ -60,8 +65,15 @@ export function reverbDefaults(vars: Env): RawConfig {
       },
     },
     apps: {
-      provider: 'config',
+      provider: env(vars, 'REVERB_APP_PROVIDER', 'config'),
       apps: [defaultApp(vars)],
+      // reverb-ts: the database provider's table (docs/apps.md).
+      database: {
+        // A Laravel database connection name; null = DB_CONNECTION.
+        connection: env(vars, 'REVERB_APPS_DB_CONNECTION', null),
+        table: env(vars, 'REVERB_APPS_TABLE', 'reverb_apps'),
+        cache_ttl: env(vars, 'REVERB_APPS_CACHE_TTL', 60),
+      },
     },
   };
 }

@@ -3,7 +3,7 @@
  * Every problem becomes one line naming the key, the value and what is allowed.
  */
 import { z } from 'zod';
-import type { AppConfig, Config, PulseConfig, RestartSignal, ServerConfig } from './types.js';
+import type { AppConfig, AppProviderConfig, Config, PulseConfig, RestartSignal, ServerConfig } from './types.js';
 import { laravelDefaults } from './laravel/cache-store.js';
 import { resolveDatabaseConnection, type DatabaseConnection } from './laravel/database-connection.js';
 import { DEVELOPMENT_APP, environmentSources, type RawConfig } from './defaults.js';
@@ -77,6 +77,7 @@ const appSchema = z.object({
   app_id: nonEmpty,
   key: nonEmpty,
   secret: nonEmpty,
+  enabled: flag.default(true),
   // Reverb's keys that concern Laravel, not the server: where the backend
   // reaches it (host, port, scheme, useTLS), and the legacy `capacity`.
   options: z.unknown().optional(),
@@ -166,6 +167,16 @@ const serverSchema = z.object({
     })
     .nullish(),
   webhook_queue_size: numeric({ min: 1, integer: true }).default(10_000),
+  dashboard: z
+    .object({
+      enabled: flag.default(false),
+      path: z.preprocess(
+        (value) => (value === '' || value === null || value === undefined ? '/dashboard' : value),
+        z.string().regex(/^\/[A-Za-z0-9._~\-/]*[A-Za-z0-9._~\-]$/, { message: 'expected a path such as "/dashboard"' }),
+      ),
+      token: optionalString,
+    })
+    .nullish(),
   pulse: z
     .object({
       enabled: flag.default(false),
@@ -236,15 +247,17 @@ function normalisePath(path: string): string {
   return trimmed === '' ? '' : `/${trimmed}`;
 }
 
-function toApp(raw: unknown, index: number): AppConfig {
+/** One app in Reverb's shape (an entry of `apps.apps`, or a row of the apps table); `where` names it in errors. */
+export function parseApp(raw: unknown, where: string): AppConfig {
   const parsed = appSchema.safeParse(raw);
-  if (!parsed.success) fail(`apps.apps[${index}]`, raw, parsed.error);
+  if (!parsed.success) fail(where, raw, parsed.error);
   const app = parsed.data;
   const limits = app.rate_limiting;
   return {
     id: app.app_id,
     key: app.key,
     secret: app.secret,
+    enabled: app.enabled,
     allowedOrigins: app.allowed_origins,
     pingInterval: app.ping_interval,
     activityTimeout: app.activity_timeout,
@@ -288,12 +301,20 @@ function toApp(raw: unknown, index: number): AppConfig {
   };
 }
 
+const databaseProviderSchema = z.object({
+  connection: optionalString,
+  table: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'expected a table name such as reverb_apps' }).default('reverb_apps'),
+  cache_ttl: numeric({ positive: true }).default(60),
+});
+
 /** The whole configuration's shape, walked by unknown-keys.ts: every key reverb-ts knows. */
 export const configSchema = z.object({
   default: z.unknown(),
   servers: z.object({ reverb: serverSchema }),
-  apps: z.object({ provider: z.unknown(), apps: z.array(appSchema) }),
+  apps: z.object({ provider: z.unknown(), apps: z.array(appSchema), database: databaseProviderSchema }),
 });
+
+const providerSchema = z.enum(['config', 'database'], { error: 'expected config or database' }).default('config');
 
 /** Whether the built-in development app may stand in for an unconfigured app, and if not, why not. */
 export type DevelopmentApp = { readonly allowed: true } | { readonly allowed: false; readonly reason: string };
@@ -302,6 +323,24 @@ export type DevelopmentApp = { readonly allowed: true } | { readonly allowed: fa
 function isUnconfigured(app: unknown): boolean {
   const entry = (app ?? {}) as Record<string, unknown>;
   return [entry.app_id, entry.key, entry.secret].every((v) => v === null || v === undefined || v === '');
+}
+
+function toAppProvider(raw: RawConfig, databases: DatabaseConnections): AppProviderConfig {
+  const section = (raw.apps ?? {}) as Record<string, unknown>;
+  const provider = providerSchema.safeParse(section.provider);
+  if (!provider.success) fail('apps.provider', section.provider, provider.error);
+  if (provider.data === 'config') return { kind: 'config' };
+  const parsed = databaseProviderSchema.safeParse(section.database ?? {});
+  if (!parsed.success) fail('apps.database', section.database, parsed.error);
+  const settings = parsed.data;
+  const database = databases(settings.connection);
+  if (database.driver === 'sqlite' || database.driver === 'unsupported') {
+    const problem = database.driver === 'sqlite' ? `the ${settings.connection ?? 'default'} database connection is SQLite` : `the ${database.reason}`;
+    throw new ConfigError(
+      `Invalid configuration: apps.provider = "database" (the apps table is read on MySQL, MariaDB or PostgreSQL; ${problem}; set REVERB_APPS_DB_CONNECTION)`,
+    );
+  }
+  return { kind: 'database', database, table: `${database.prefix}${settings.table}`, cacheTtl: settings.cache_ttl };
 }
 
 function toApps(raw: RawConfig, developmentApp: DevelopmentApp): { apps: AppConfig[]; usingDevelopmentApp: boolean } {
@@ -320,7 +359,7 @@ function toApps(raw: RawConfig, developmentApp: DevelopmentApp): { apps: AppConf
     list = [{ ...(list[0] as object), ...DEVELOPMENT_APP }];
     usingDevelopmentApp = true;
   }
-  const apps = (list as unknown[]).map(toApp);
+  const apps = (list as unknown[]).map((app, index) => parseApp(app, `apps.apps[${index}]`));
   for (const field of ['id', 'key'] as const) {
     const seen = new Set<string>();
     for (const app of apps) {
@@ -377,6 +416,7 @@ function toServer(raw: RawConfig, baseDir: string, databases: DatabaseConnection
     metrics: server.metrics?.enabled
       ? { host: server.metrics.host, port: server.metrics.port, prefix: server.metrics.prefix, token: server.metrics.token }
       : null,
+    dashboard: server.dashboard?.enabled ? { path: server.dashboard.path, token: server.dashboard.token } : null,
     pulse: toPulse(server, databases),
     scaling: {
       enabled: scaling.enabled,
@@ -411,6 +451,8 @@ export function validateConfig(raw: RawConfig, options: ValidateOptions): Config
   // The server first: its problems (a wrong certificate path) say more than a missing app.
   const databases = options.databases ?? ((name) => resolveDatabaseConnection(laravelDefaults(process.env, options.baseDir).database, name));
   const server = toServer(raw, options.baseDir, databases);
-  const { apps, usingDevelopmentApp } = toApps(raw, options.developmentApp ?? { allowed: true });
-  return { server, apps, usingDevelopmentApp, debug: options.debug, sources: options.sources ?? [], warnings: options.warnings ?? [], restartSignal: options.restartSignal ?? null };
+  const appProvider = toAppProvider(raw, databases);
+  // The database provider's apps live in its table: the configuration's own list is not served.
+  const { apps, usingDevelopmentApp } = appProvider.kind === 'config' ? toApps(raw, options.developmentApp ?? { allowed: true }) : { apps: [], usingDevelopmentApp: false };
+  return { server, apps, appProvider, usingDevelopmentApp, debug: options.debug, sources: options.sources ?? [], warnings: options.warnings ?? [], restartSignal: options.restartSignal ?? null };
 }

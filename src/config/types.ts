@@ -18,6 +18,8 @@ export interface AppConfig {
   readonly id: string;
   readonly key: string;
   readonly secret: string;
+  /** A disabled app refuses connections (4003) and API requests (403); its open connections are closed. */
+  readonly enabled: boolean;
   readonly allowedOrigins: readonly string[];
   /** Silence after which the server pings a connection. */
   readonly pingInterval: number;
@@ -125,6 +127,15 @@ export interface ServerConfig {
   readonly metrics: MetricsConfig | null;
   /** Reverb's message counts written to Laravel Pulse's tables; null = off. */
   readonly pulse: PulseConfig | null;
+  /** The built-in dashboard and debug console (docs/dashboard.md); null = off. */
+  readonly dashboard: DashboardConfig | null;
+}
+
+export interface DashboardConfig {
+  /** Where the page is served, below the server path (`/dashboard`). */
+  readonly path: string;
+  /** Signs in to every app; null = only app id + secret logins. */
+  readonly token: string | null;
 }
 
 export interface PulseConfig {
@@ -146,9 +157,23 @@ export interface MetricsConfig {
   readonly token: string | null;
 }
 
+/** Where the apps come from (Reverb's `apps.provider`). */
+export type AppProviderConfig =
+  | { readonly kind: 'config' }
+  | {
+      readonly kind: 'database';
+      /** The Laravel database connection holding the apps table. */
+      readonly database: SqlConnectionConfig;
+      readonly table: string;
+      /** Seconds a looked-up app (or an unknown key) is answered from memory. */
+      readonly cacheTtl: number;
+    };
+
 export interface Config {
   readonly server: ServerConfig;
+  /** The apps of the configuration file (none with the database provider). */
   readonly apps: readonly AppConfig[];
+  readonly appProvider: AppProviderConfig;
   /** True when no app was configured and the built-in development app is served. */
   readonly usingDevelopmentApp: boolean;
   readonly debug: boolean;

@@ -4,6 +4,7 @@
  * and turns client mistakes into 4xx JSON answers — never a 500. When the
  * cluster state cannot be read in time (Redis down or stalled) it answers 503.
  */
+import { ApplicationsUnavailable } from '../protocol/apps.js';
 import { ClusterUnavailable } from '../protocol/cluster.js';
 import type { PusherServer } from '../protocol/server.js';
 import type { ApiContext } from './context.js';
@@ -74,6 +75,8 @@ export interface RouterOptions {
   readonly authTimestampTolerance: number;
   readonly observe?: (call: ApiCall) => void;
   readonly metrics?: MetricsEndpoint;
+  /** The built-in dashboard (src/dashboard): every request below `path` goes to it, with the rest of the path. */
+  readonly dashboard?: { readonly path: string; handle(request: ApiRequest, path: string): Promise<ApiResponse> };
 }
 
 function decode(segment: string): string {
@@ -160,6 +163,12 @@ function routeRequest(options: RouterOptions): (request: ApiRequest, call: CallI
       return metricsResponse(options.metrics, request.headers.authorization);
     }
 
+    const dashboard = options.dashboard;
+    if (dashboard && (path === dashboard.path || path.startsWith(`${dashboard.path}/`))) {
+      call.endpoint = 'dashboard';
+      return dashboard.handle(request, path.slice(dashboard.path.length));
+    }
+
     const found = findRoute(path, method);
     if (!('route' in found)) {
       return found.allowed.size === 0
@@ -172,7 +181,7 @@ function routeRequest(options: RouterOptions): (request: ApiRequest, call: CallI
       const values = found.match.slice(1).map(decode);
       const routeParams: Record<string, string> = {};
       found.route.names.forEach((name, index) => (routeParams[name] = values[index]!));
-      const app = server.appsById.get(routeParams.app!);
+      const app = await server.findApp(routeParams.app!);
       if (!app) return errorResponse(404, `No matching application for ID [${routeParams.app}].`);
       const params = parseQuery(request.query);
       const problem = signatureProblem(
@@ -182,6 +191,7 @@ function routeRequest(options: RouterOptions): (request: ApiRequest, call: CallI
         Date.now() / 1000,
       );
       if (problem) return errorResponse(401, problem);
+      if (!app.config.enabled) return errorResponse(403, 'Application is disabled.');
       call.appId = app.id;
       // Every GET reads cluster state: one point each (soketi).
       if (found.route.method === 'GET') readRequests.spend(app, 1);
@@ -190,6 +200,9 @@ function routeRequest(options: RouterOptions): (request: ApiRequest, call: CallI
     } catch (error) {
       if (error instanceof LimitExceeded) call.limit = error.limit;
       if (error instanceof BadRequest) return errorResponse(error.status, error.message, error.headers);
+      if (error instanceof ApplicationsUnavailable) {
+        return errorResponse(503, `The application cannot be looked up: ${error.message}.`, { 'Retry-After': '1' });
+      }
       if (error instanceof ClusterUnavailable) {
         return errorResponse(503, `The cluster state is unavailable: ${error.message}.`, { 'Retry-After': '1' });
       }

@@ -14,7 +14,7 @@ import type { WebhookCounters } from '../webhooks/create.js';
 import type { RedisCommandObserver } from '../cluster/redis-timing.js';
 
 /** A channel's type for labels: the prefix family it belongs to. */
-function channelType(name: string): string {
+export function channelType(name: string): string {
   const kind = channelKind(name);
   if (kind.isPresence) return 'presence';
   if (kind.isEncrypted) return 'private-encrypted';
@@ -71,6 +71,7 @@ export class ServerMetrics {
       webhookRequests: counter('webhook_requests_total', 'Webhook requests sent (retries included), by the status they got.', [...appLabels, 'status']),
       webhookFailures: counter('webhook_failed_events_total', 'Webhook events given up (final status, or 5 minutes of retries).', appLabels),
       webhookDropped: counter('webhook_dropped_events_total', 'Webhook events dropped because the queue was full.', appLabels),
+      appStoreQueries: counter('app_store_queries_total', 'Queries sent to the apps table (database app provider; cache misses and refreshes).', ['port']),
     };
     this.latency = new Histogram({
       name: `${prefix}http_request_duration_seconds`,
@@ -161,6 +162,12 @@ export class ServerMetrics {
       failed: (appId, events) => this.counters.webhookFailures.inc(labels(appId), events),
       dropped: (appId) => this.counters.webhookDropped.inc(labels(appId)),
     };
+  }
+
+  /** Counts one query of the database app provider. */
+  appStoreQueried(): () => void {
+    const counter = this.counters.appStoreQueries.labels({ port: this.port });
+    return () => counter.inc();
   }
 
   /** What the Redis cluster reports of its commands. */

@@ -66,6 +66,7 @@ export function createObserver(logger: Logger, debug: boolean, hooks: ServerHook
       if (debug) logger.debug({ socketId: connection.socketId, limit }, 'Limit Reached');
     },
     clientEvent() {},
+    published() {},
     handlerFailed(connection, error) {
       limiter.log('handlerFailed', (suppressed) =>
         logger.error(withSuppressed({ socketId: connection.socketId, err: error }, suppressed), 'Message handling failed'),

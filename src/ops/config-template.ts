@@ -97,6 +97,13 @@ export default {
         prefix: env('REVERB_METRICS_PREFIX', 'reverb_'),
         token: env('REVERB_METRICS_TOKEN'),
       },
+      // The built-in dashboard with a debug console (docs/dashboard.md) at path; log in with an
+      // app id and its secret (that app), or with the token (every app).
+      dashboard: {
+        enabled: env('REVERB_DASHBOARD_ENABLED', false),
+        path: env('REVERB_DASHBOARD_PATH', '/dashboard'),
+        token: env('REVERB_DASHBOARD_TOKEN'),
+      },
       // Laravel Pulse's Reverb "Messages" card (docs/observability.md): message counts written to
       // Pulse's tables in the database of the project's .env (PULSE_DB_CONNECTION, else DB_CONNECTION).
       pulse: {
@@ -108,7 +115,15 @@ export default {
   },
 
   apps: {
-    provider: 'config',
+    // 'config': the apps below; 'database': apps from a table, managed with \`reverb apps:*\` (docs/apps.md).
+    provider: env('REVERB_APP_PROVIDER', 'config'),
+    database: {
+      // A Laravel database connection of the project (null = DB_CONNECTION, with its DB_* variables).
+      connection: env('REVERB_APPS_DB_CONNECTION'),
+      table: env('REVERB_APPS_TABLE', 'reverb_apps'),
+      // Seconds an app (or an unknown key) is answered from memory; changes made in the table show within it.
+      cache_ttl: env('REVERB_APPS_CACHE_TTL', 60),
+    },
     // One entry per application; add more objects to serve several apps.
     apps: [
       {

@@ -14,7 +14,8 @@ export class AppRuntime {
   readonly watchers = new Watchers();
 
   constructor(
-    readonly config: AppConfig,
+    /** Replaced when the app's settings change in its store (PusherServer.runtime). */
+    public config: AppConfig,
     readonly server: PusherServer,
   ) {}
 

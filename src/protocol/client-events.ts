@@ -49,6 +49,6 @@ export function handleClientEvent(connection: Connection, event: string, channel
   const member = channel?.subscribers.get(connection);
   const frame = clientEventFrame(event, channelName, data, member?.userIdJson);
   app.server.cluster.publish({ appId: app.id, channel: channelName, frame, exceptSocketId: connection.socketId });
-  app.server.observer.clientEvent(connection, channelName);
+  app.server.observer.clientEvent(connection, channelName, frame);
   app.server.channelEvents.clientEvent(app.id, channelName, event, data, connection.socketId, member?.userId);
 }

@@ -34,7 +34,9 @@ export interface ProtocolObserver {
   slowConsumer(connection: Connection): void;
   /** A limit refused something of the connection's (docs/security.md); `limit` names it. */
   limited(connection: Connection, limit: LimitName): void;
-  /** A client event was relayed. */
-  clientEvent(connection: Connection, channel: string): void;
+  /** A client event was relayed, as `frame`. */
+  clientEvent(connection: Connection, channel: string, frame: string): void;
+  /** A server event (HTTP API, dashboard) was published to a channel, as `frame`, cluster-wide. */
+  published(appId: string, channel: string, frame: string): void;
   handlerFailed(connection: Connection, error: unknown): void;
 }

@@ -5,6 +5,7 @@
  */
 import { randomInt } from 'node:crypto';
 import type { AppConfig } from '../config/types.js';
+import { ApplicationsUnavailable, type ApplicationProvider } from './apps.js';
 import type { ChannelDelivery, Cluster } from './cluster.js';
 import type { PreparedFrame, SocketHandler, TransportSocket, UpgradeRequest } from './socket.js';
 import { AppRuntime } from './app.js';
@@ -20,7 +21,12 @@ import { channelKind } from './channels/names.js';
 import { ERRORS, PING_FRAME, connectionEstablishedFrame, encodeFrame, errorFrame, type PusherError } from './wire.js';
 
 export interface PusherServerOptions {
-  readonly apps: readonly AppConfig[];
+  /** Where apps are looked up. */
+  readonly apps: ApplicationProvider;
+  /** Apps present from the start (the configuration's), so that they show in metrics before their first connection. */
+  readonly initialApps?: readonly AppConfig[];
+  /** An app was loaded, or its settings changed (webhook targets, watchlist topics follow it). */
+  readonly appLoaded?: (app: AppConfig) => void;
   readonly cluster: Cluster;
   readonly prepare: (text: string) => PreparedFrame;
   readonly observer: ProtocolObserver;
@@ -36,6 +42,40 @@ export interface PusherServerOptions {
 
 const IGNORE: SocketHandler = { message() {}, control() {}, disconnected() {} };
 
+/**
+ * A socket whose app is being looked up in the store: what it sends meanwhile
+ * is dropped (clients wait for `pusher:connection_established`), and once the
+ * app is known every callback goes to the connection.
+ */
+class PendingOpen implements SocketHandler {
+  private handler: SocketHandler | undefined;
+  private gone = false;
+
+  constructor(server: PusherServer, socket: TransportSocket, request: UpgradeRequest, lookup: Promise<AppConfig | undefined>) {
+    lookup.then(
+      (config) => {
+        if (!this.gone) this.handler = server.establish(socket, request, config);
+      },
+      (error: unknown) => {
+        if (!this.gone) this.handler = server.refuse(socket, request, error instanceof ApplicationsUnavailable ? ERRORS.appsUnavailable : ERRORS.appNotFound);
+      },
+    );
+  }
+
+  message(data: string): void {
+    this.handler?.message(data);
+  }
+
+  control(isPing: boolean): void {
+    this.handler?.control(isPing);
+  }
+
+  disconnected(code: number): void {
+    this.gone = true;
+    this.handler?.disconnected(code);
+  }
+}
+
 export class PusherServer {
   readonly appsByKey = new Map<string, AppRuntime>();
   readonly appsById = new Map<string, AppRuntime>();
@@ -46,6 +86,8 @@ export class PusherServer {
   readonly now: () => number;
   readonly channelEvents: ChannelEvents;
   readonly subscriptionCounts = new SubscriptionCounts();
+  readonly apps: ApplicationProvider;
+  private readonly appLoaded: (app: AppConfig) => void;
   private accepting = true;
   private readonly connectionRate: ConnectionRateLimiter | undefined;
   private readonly trustedProxies: readonly string[];
@@ -60,10 +102,68 @@ export class PusherServer {
     this.maxBufferedBytes = options.maxBufferedBytes;
     this.prepare = options.prepare;
     this.now = options.now ?? Date.now;
-    for (const config of options.apps) {
-      const app = new AppRuntime(config, this);
-      this.appsByKey.set(config.key, app);
+    this.apps = options.apps;
+    this.appLoaded = options.appLoaded ?? (() => undefined);
+    for (const config of options.initialApps ?? []) this.runtime(config);
+    this.apps.onChange((id) => void this.reloadApp(id));
+  }
+
+  /**
+   * The runtime of a looked-up app, made on first sight; a runtime whose
+   * settings changed in the store takes the new ones (a rotated secret, new
+   * limits) for everything that follows.
+   */
+  runtime(config: AppConfig): AppRuntime {
+    let app = this.appsById.get(config.id);
+    if (!app) {
+      app = new AppRuntime(config, this);
       this.appsById.set(config.id, app);
+    } else if (app.config !== config) {
+      if (this.appsByKey.get(app.config.key) === app) this.appsByKey.delete(app.config.key);
+      app.config = config;
+    } else {
+      return app;
+    }
+    this.appsByKey.set(config.key, app);
+    this.appLoaded(config);
+    return app;
+  }
+
+  /**
+   * The app of an HTTP API request, looked up by id; undefined when unknown.
+   * Throws ApplicationsUnavailable when the store cannot say.
+   */
+  async findApp(id: string): Promise<AppRuntime | undefined> {
+    const config = await this.apps.findById(id);
+    return config ? this.runtime(config) : undefined;
+  }
+
+  /** An app changed elsewhere (told over the cluster): look it up again at once. */
+  appInvalidated(id: string): Promise<void> {
+    this.apps.forget(id);
+    return this.reloadApp(id);
+  }
+
+  /**
+   * Applies an app's current settings to its runtime here; a disabled or
+   * deleted app's connections are closed (4003 / 4001).
+   */
+  private async reloadApp(id: string): Promise<void> {
+    const app = this.appsById.get(id);
+    if (!app) return;
+    let config: AppConfig | undefined;
+    try {
+      config = await this.apps.findById(id);
+    } catch {
+      return; // The store is down: the app stays as it was.
+    }
+    if (config) this.runtime(config);
+    if (config?.enabled) return;
+    const error = config ? ERRORS.appDisabled : ERRORS.appNotFound;
+    for (const connection of app.connections.values()) connection.error(error, true);
+    if (!config && this.appsById.get(id) === app && app.connections.size === 0) {
+      this.appsById.delete(id);
+      if (this.appsByKey.get(app.config.key) === app) this.appsByKey.delete(app.config.key);
     }
   }
 
@@ -80,15 +180,21 @@ export class PusherServer {
 
   /** A WebSocket opened on `/app/{key}`: refuse it with a close code, or establish it. */
   open(socket: TransportSocket, request: UpgradeRequest): SocketHandler {
-    const app = this.appsByKey.get(request.appKey);
-    const refusal = this.refusal(app, request);
-    if (refusal || !app) {
-      const error = refusal ?? ERRORS.appNotFound;
-      socket.send(errorFrame(error));
-      socket.close(error.code, error.message);
-      this.observer.connectionRefused(request.appKey, error.message);
-      return IGNORE;
+    let lookup;
+    try {
+      lookup = this.apps.findByKey(request.appKey);
+    } catch (error) {
+      if (!(error instanceof ApplicationsUnavailable)) throw error;
+      return this.refuse(socket, request, ERRORS.appsUnavailable);
     }
+    return lookup instanceof Promise ? new PendingOpen(this, socket, request, lookup) : this.establish(socket, request, lookup);
+  }
+
+  /** Establishes the connection of a looked-up app, or refuses it. */
+  establish(socket: TransportSocket, request: UpgradeRequest, config: AppConfig | undefined): SocketHandler {
+    const app = config && this.runtime(config);
+    const refusal = this.refusal(app, request);
+    if (refusal || !app) return this.refuse(socket, request, refusal ?? ERRORS.appNotFound);
     const connection = new Connection(this.newSocketId(), socket, app, this.now());
     app.connections.set(connection.socketId, connection);
     this.cluster.connectionsChanged(app.id, app.connections.size);
@@ -98,12 +204,20 @@ export class PusherServer {
     return connection;
   }
 
+  refuse(socket: TransportSocket, request: UpgradeRequest, error: PusherError): SocketHandler {
+    socket.send(errorFrame(error));
+    socket.close(error.code, error.message);
+    this.observer.connectionRefused(request.appKey, error.message);
+    return IGNORE;
+  }
+
   private refusal(app: AppRuntime | undefined, request: UpgradeRequest): PusherError | undefined {
     if (this.connectionRate && !this.connectionRate.allow(clientAddress(request, this.trustedProxies), this.now())) {
       return ERRORS.tooManyConnections;
     }
     if (!app) return ERRORS.appNotFound;
     if (!this.accepting) return ERRORS.shuttingDown;
+    if (!app.config.enabled) return ERRORS.appDisabled;
     if (!isOriginAllowed(app.config.allowedOrigins, request.origin)) return ERRORS.originNotAllowed;
     const limit = app.config.maxConnections;
     if (limit !== null && app.connections.size >= limit) return ERRORS.overQuota;
@@ -150,6 +264,7 @@ export class PusherServer {
       this.cluster.cacheStore(app.id, channel, frame, app.config.cacheTtl);
     }
     this.cluster.publish({ appId: app.id, channel, frame, exceptSocketId });
+    this.observer.published(app.id, channel, frame);
   }
 
   /** The cluster saw users come online or go offline: tell this server's watchers of them. */

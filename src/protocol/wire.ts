@@ -7,6 +7,7 @@
 /** One table for every error frame the server sends: code and Reverb's message. */
 export const ERRORS = {
   appNotFound: { code: 4001, message: 'Application does not exist' },
+  appDisabled: { code: 4003, message: 'Application is disabled' },
   overQuota: { code: 4004, message: 'Application is over connection quota' },
   originNotAllowed: { code: 4009, message: 'Origin not allowed' },
   unauthorized: { code: 4009, message: 'Connection is unauthorized' },
@@ -15,6 +16,7 @@ export const ERRORS = {
   notAuthorizedInTime: { code: 4009, message: 'Connection not authorized within timeout' },
   slowConsumer: { code: 4100, message: 'Over capacity: the client is not reading fast enough' },
   messageFlood: { code: 4100, message: 'Over capacity: the client sends messages too fast' },
+  appsUnavailable: { code: 4100, message: 'Over capacity: applications cannot be looked up, try again later' },
   tooManyConnections: { code: 4100, message: 'Over capacity: too many new connections from this address' },
   invalidMessage: { code: 4200, message: 'Invalid message format' },
   shuttingDown: { code: 4200, message: 'Server is shutting down, please reconnect' },

@@ -1,9 +1,15 @@
 /** The webhook dispatcher for a configuration: none when no app has webhooks. */
-import type { Config } from '../config/types.js';
+import type { AppConfig, Config } from '../config/types.js';
 import { LogLimiter, withSuppressed } from '../observability/log-limiter.js';
 import type { Logger } from '../observability/logger.js';
 import { WebhookDispatcher, fetchPost } from './dispatcher.js';
 import type { WebhookJournal } from './journal.js';
+import type { WebhookApp } from './types.js';
+
+/** What the dispatcher needs of an app. */
+export function webhookApp(app: AppConfig): WebhookApp {
+  return { id: app.id, key: app.key, secret: app.secret, webhooks: app.webhooks, batching: app.webhookBatching };
+}
 
 /** A webhook URL for logs: credentials and query (which may hold tokens) left out. */
 function describeUrl(url: string): string {
@@ -13,7 +19,8 @@ function describeUrl(url: string): string {
 
 /** What webhook delivery reports to metrics, per app. */
 export interface WebhookCounters {
-  attempted(appId: string, status: number | undefined): void;
+  /** A request was sent to `url` (without query or credentials) with `body`; `status` undefined: no answer. */
+  attempted(appId: string, status: number | undefined, url: string, body: string): void;
   failed(appId: string, events: number): void;
   dropped(appId: string): void;
 }
@@ -29,17 +36,18 @@ export function createWebhooks(
   counters?: WebhookCounters,
 ): WebhookDispatcher | undefined {
   const apps = config.apps.filter((app) => app.webhooks.length > 0);
-  if (apps.length === 0) return undefined;
+  // Apps from a database may get webhooks at any time.
+  if (apps.length === 0 && config.appProvider.kind === 'config') return undefined;
   // A receiver that is down fails every delivery: say so, without a line per event.
   const limiter = new LogLimiter();
   return new WebhookDispatcher(
-    apps.map((app) => ({ id: app.id, key: app.key, secret: app.secret, webhooks: app.webhooks, batching: app.webhookBatching })),
+    apps.map(webhookApp),
     {
       post: fetchPost,
       timeoutMs: config.server.webhookTimeout * 1000,
       maxQueuedPerTarget: config.server.webhookQueueSize,
       journal,
-      attempted: counters ? (app, status) => counters.attempted(app.id, status) : undefined,
+      attempted: counters ? (app, status, url, body) => counters.attempted(app.id, status, describeUrl(url), body) : undefined,
       failed: (app, target, events, status) => {
         counters?.failed(app.id, events);
         const url = describeUrl(target.url);

@@ -27,7 +27,7 @@ export interface DispatcherOptions {
   readonly failed?: (app: WebhookApp, target: WebhookTarget, events: number, status: number | undefined) => void;
   readonly dropped?: (app: WebhookApp, target: WebhookTarget) => void;
   /** Every request sent, with the status it got (undefined: no response), retries included. */
-  readonly attempted?: (app: WebhookApp, status: number | undefined) => void;
+  readonly attempted?: (app: WebhookApp, status: number | undefined, url: string, body: string) => void;
   readonly journal?: WebhookJournal;
 }
 
@@ -62,26 +62,37 @@ export class WebhookDispatcher implements ChannelEvents {
     private readonly options: DispatcherOptions,
   ) {
     this.delayMs = options.vacateDelayMs ?? VACATE_DELAY_MS;
-    for (const app of apps) {
-      if (app.webhooks.length === 0) continue;
-      this.apps.set(app.id, app);
-      const attempted = options.attempted;
-      const post: Post = attempted
-        ? (url, request, timeoutMs) => options.post(url, request, timeoutMs).then((status) => (attempted(app, status), status))
-        : options.post;
-      const queues = app.webhooks.map(
-        (target) =>
-          new TargetQueue(app, target, {
-            post,
-            timeoutMs: options.timeoutMs ?? 10_000,
-            maxQueued: options.maxQueuedPerTarget ?? 10_000,
-            concurrency: options.concurrencyPerTarget ?? 8,
-            failed: (failedTarget, events, status) => options.failed?.(app, failedTarget, events, status),
-          }),
-      );
-      this.queues.set(app.id, queues);
-    }
+    for (const app of apps) this.configure(app);
     options.journal?.resumeWith((entry, record) => this.resume(entry, record));
+  }
+
+  /**
+   * Sets up (or replaces, when its settings changed) the targets of an app.
+   * Events already queued for replaced targets are still delivered.
+   */
+  configure(app: WebhookApp): void {
+    if (app.webhooks.length === 0) {
+      this.apps.delete(app.id);
+      this.queues.delete(app.id);
+      return;
+    }
+    const { options } = this;
+    this.apps.set(app.id, app);
+    const attempted = options.attempted;
+    const post: Post = attempted
+      ? (url, request, timeoutMs) => options.post(url, request, timeoutMs).then((status) => (attempted(app, status, url, request.body), status))
+      : options.post;
+    const queues = app.webhooks.map(
+      (target) =>
+        new TargetQueue(app, target, {
+          post,
+          timeoutMs: options.timeoutMs ?? 10_000,
+          maxQueued: options.maxQueuedPerTarget ?? 10_000,
+          concurrency: options.concurrencyPerTarget ?? 8,
+          failed: (failedTarget, events, status) => options.failed?.(app, failedTarget, events, status),
+        }),
+    );
+    this.queues.set(app.id, queues);
   }
 
   /** Sends an event to every target of the app that wants it. */
