@@ -15,6 +15,9 @@
  * - When the store fails, the apps held keep being served, lookups that need
  *   the store are refused (ApplicationsUnavailable) without asking it again
  *   for a second, and the outage is reported once.
+ * - Lookup queries are limited per second (MAX_LOOKUP_QUERIES_PER_SECOND):
+ *   a flood of distinct unknown keys waits and is batched instead of
+ *   becoming a flood of queries.
  */
 import { ConfigError } from '../config/errors.js';
 import { parseApp } from '../config/schema.js';
@@ -54,6 +57,12 @@ const MAX_WAITING = 10_000;
 const RETRY_AFTER_MS = 1000;
 /** Unknown keys and ids remembered at most (the oldest are forgotten first). */
 const MAX_UNKNOWN = 10_000;
+/**
+ * Lookup queries per second at most: past it, misses wait for the next
+ * second and go in one query, so a flood of distinct unknown keys costs the
+ * database at most this many queries a second, however fast it arrives.
+ */
+const MAX_LOOKUP_QUERIES_PER_SECOND = 10;
 
 export class CachedApplicationProvider implements ApplicationProvider {
   private readonly byId = new Map<string, Entry>();
@@ -65,6 +74,8 @@ export class CachedApplicationProvider implements ApplicationProvider {
   private readonly ttlMs: number;
   private readonly now: () => number;
   private querying = false;
+  private flushTimer: NodeJS.Timeout | undefined;
+  private window = { start: 0, queries: 0 };
   private downUntil = 0;
   private down = false;
   private readonly badRows = new Set<string>();
@@ -107,6 +118,7 @@ export class CachedApplicationProvider implements ApplicationProvider {
 
   close(): Promise<void> {
     clearInterval(this.refreshTimer);
+    clearTimeout(this.flushTimer);
     return this.store.close();
   }
 
@@ -138,11 +150,21 @@ export class CachedApplicationProvider implements ApplicationProvider {
     });
   }
 
-  /** Sends the next batch of waiting lookups to the store; one query at a time. */
+  /** Sends the next batch of waiting lookups to the store; one query at a time, and a few a second. */
   private async flush(): Promise<void> {
-    if (this.querying) return;
+    if (this.querying || this.flushTimer) return;
     const column: Column | undefined = this.waiting.key.size > 0 ? 'key' : this.waiting.id.size > 0 ? 'id' : undefined;
     if (!column) return;
+    const now = this.now();
+    if (now - this.window.start >= 1000) this.window = { start: now, queries: 0 };
+    if (this.window.queries >= MAX_LOOKUP_QUERIES_PER_SECOND) {
+      this.flushTimer = setTimeout(() => {
+        this.flushTimer = undefined;
+        void this.flush();
+      }, this.window.start + 1000 - now);
+      return;
+    }
+    this.window.queries++;
     const batch = new Map<string, Waiter[]>();
     for (const [value, waiters] of this.waiting[column]) {
       batch.set(value, waiters);

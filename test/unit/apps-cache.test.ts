@@ -87,6 +87,23 @@ describe('cached application provider', () => {
     await apps.close();
   });
 
+  it('asks the store at most ten times a second however fast distinct unknown keys arrive', async () => {
+    const store = new TableInMemory();
+    const apps = new CachedApplicationProvider(store, { ttlSeconds: 60, source: 'test', warn: () => undefined, recovered: () => undefined });
+    const lookups: Promise<unknown>[] = [];
+    for (let index = 0; index < 60; index++) {
+      lookups.push(Promise.resolve(apps.findByKey(`flood-${index}`)));
+      // One key per turn of the event loop: without the limit, nearly each would be a query of its own.
+      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    assert.ok(store.queries.length <= 10, `${store.queries.length} queries before the second ended`);
+    assert.deepEqual(new Set(await Promise.all(lookups)), new Set([undefined]));
+    assert.ok(store.queries.length <= 11, `${store.queries.length} queries`);
+    assert.equal(store.queries.flat().length, 60);
+    await apps.close();
+  });
+
   it('keeps serving held apps through an outage, refuses unknown keys, and says so once', async () => {
     const store = new TableInMemory();
     store.add('1');
