@@ -20,6 +20,7 @@ import { listenForMetrics } from './metrics/listener.js';
 import { combineObservers } from './observability/combine.js';
 import type { ProtocolObserver } from './protocol/observer.js';
 import { PulseRecorder } from './pulse/recorder.js';
+import { Dashboard } from './dashboard/dashboard.js';
 
 export interface StartOptions {
   readonly config: Config;
@@ -88,11 +89,19 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
         commands: metrics?.redisCommands(),
       })
     : new LocalCluster();
+  const dashboard = config.server.dashboard
+    ? new Dashboard({
+        config: config.server.dashboard,
+        prefix: config.server.path,
+        secureCookie: config.server.tls !== null,
+        scaling: config.server.scaling.enabled ? config.server.scaling : undefined,
+      })
+    : undefined;
   const webhooks = createWebhooks(
     config,
     logger,
     cluster instanceof RedisCluster ? cluster.webhookJournal : undefined,
-    metrics?.webhookCounters(),
+    dashboard ? dashboard.webhookCounters(metrics?.webhookCounters()) : metrics?.webhookCounters(),
   );
   if (webhooks) metrics?.watchWebhooks(webhooks);
   if (cluster instanceof RedisCluster) metrics?.watchRedis(() => cluster.redisAvailable);
@@ -109,7 +118,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     },
     cluster,
     prepare: (text) => transport.prepare(text),
-    observer: [metrics?.observer(), pulse?.observer()].reduce<ProtocolObserver>((all, extra) => (extra ? combineObservers(all, extra) : all), observer),
+    observer: [metrics?.observer(), pulse?.observer(), dashboard?.observer()].reduce<ProtocolObserver>((all, extra) => (extra ? combineObservers(all, extra) : all), observer),
     maxBufferedBytes: config.server.maxBufferedBytes,
     maxConnectionsPerIpPerSecond: config.server.maxConnectionsPerIpPerSecond,
     trustedProxies: config.server.trustedProxies,
@@ -118,6 +127,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   cluster.attach(protocol);
   metrics?.attach(protocol);
   if (cluster instanceof RedisCluster) await cluster.start();
+  await dashboard?.start(protocol);
 
   const metricsEndpoint = metrics && metricsConfig ? { token: metricsConfig.token, render: () => metrics.render() } : undefined;
   // Metrics on a listener of their own when a host or port is given, else at /metrics of the API.
@@ -132,6 +142,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     authTimestampTolerance: config.server.authTimestampTolerance,
     observe: metrics ? (call) => metrics.apiCall(call) : undefined,
     metrics: ownListener ? undefined : metricsEndpoint,
+    dashboard,
   });
   const tls = config.server.tls;
   const { port } = await transport.listen(
@@ -156,6 +167,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     clearInterval(sweep);
     const deadline = Date.now() + config.server.shutdownTimeout * 1000;
     protocol.closeAll();
+    dashboard?.close();
     await transport.stopAccepting();
     await transport.drainHttp(Math.max(0, deadline - Date.now()));
     while (protocol.connectionCount > 0 && Date.now() < deadline) {

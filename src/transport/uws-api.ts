@@ -21,6 +21,8 @@ export interface UwsHttpResponse {
   writeStatus(status: string): UwsHttpResponse;
   writeHeader(key: string, value: string): UwsHttpResponse;
   end(body?: UwsBytes, closeConnection?: boolean): UwsHttpResponse;
+  /** Writes a chunk (chunked encoding); false when it had to be buffered (backpressure). */
+  write(chunk: UwsBytes): boolean;
   endWithoutBody(reportedContentLength?: number, closeConnection?: boolean): UwsHttpResponse;
   onAborted(handler: () => void): UwsHttpResponse;
   onData(handler: (chunk: ArrayBuffer, isLast: boolean) => void): UwsHttpResponse;

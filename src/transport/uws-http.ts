@@ -16,6 +16,8 @@ import type { ApiRequest, ApiResponse, HttpHandler } from '../http/types.js';
 import { answer, answerHeaders, type InFlight } from './http-exchange.js';
 import { BodyCollector, declaredTooLarge, refusedBody, type BodyResult } from './http-body.js';
 import type { UwsHttpRequest, UwsHttpResponse } from './uws-api.js';
+import { ResponseSink } from './http-stream.js';
+import { formatAddress } from './uws-address.js';
 
 export interface UwsHttpOptions {
   readonly handler: HttpHandler;
@@ -59,6 +61,7 @@ function badFraming(headers: Record<string, string>): boolean {
 function write(res: UwsHttpResponse, method: string, result: ApiResponse, closeConnection: boolean): void {
   res.writeStatus(`${result.status} ${STATUS_CODES[result.status] ?? ''}`);
   for (const [name, value] of Object.entries(answerHeaders(result))) res.writeHeader(name, value);
+  if (result.stream && method !== 'HEAD') return;
   if (method === 'HEAD') res.endWithoutBody(Buffer.byteLength(result.body), closeConnection);
   else res.end(result.body, closeConnection);
 }
@@ -71,8 +74,10 @@ export function serveHttp(res: UwsHttpResponse, req: UwsHttpRequest, options: Uw
     write(res, method, BAD_FRAMING, true);
     return;
   }
-  const request: Omit<ApiRequest, 'body'> = { method, path: req.getUrl(), query: req.getQuery() ?? '', headers };
+  const remoteAddress = formatAddress(new Uint8Array(res.getRemoteAddress()));
+  const request: Omit<ApiRequest, 'body'> = { method, path: req.getUrl(), query: req.getQuery() ?? '', headers, remoteAddress };
   let aborted = false;
+  let stream: ResponseSink | undefined;
   let counted = true;
   // An aborted request whose body never completed leaves the promise below pending
   // forever: stop counting it here, or a graceful shutdown waits for it in vain.
@@ -83,6 +88,7 @@ export function serveHttp(res: UwsHttpResponse, req: UwsHttpRequest, options: Uw
   res.onAborted(() => {
     aborted = true;
     done();
+    stream?.gone();
   });
   options.inFlight.begin();
   readBody(res, req.getHeader('content-length'), options.maxRequestSize)
@@ -92,6 +98,20 @@ export function serveHttp(res: UwsHttpResponse, req: UwsHttpRequest, options: Uw
       // A refused body may still be arriving: close rather than parse it as the next request.
       const closeConnection = body.tooLarge !== undefined;
       res.cork(() => write(res, method, result, closeConnection));
+      if (result.stream && method !== 'HEAD') {
+        // Chunks are written corked (one syscall each); the backlog counts what uWS had to buffer since it last kept up.
+        let backlog = 0;
+        stream = new ResponseSink({
+          write: (chunk) => {
+            let written = true;
+            res.cork(() => (written = res.write(chunk)));
+            backlog = written ? 0 : backlog + Buffer.byteLength(chunk);
+            return backlog;
+          },
+          end: () => res.cork(() => res.end()),
+        });
+        result.stream.open(stream);
+      }
     })
     .finally(done);
 }

@@ -14,6 +14,7 @@ import { CLOSE_GRACE_MS, type Transport, type TransportCallbacks, type Transport
 import { DescriptorGuard } from './descriptors.js';
 import { readBody } from './http-body.js';
 import { answer, answerHeaders, InFlight } from './http-exchange.js';
+import { ResponseSink } from './http-stream.js';
 import { matchSocketPath } from './paths.js';
 import { FrameQueue, type BatchedSocket } from './write-batch.js';
 
@@ -253,9 +254,21 @@ export class WsTransport implements Transport {
           path: queryStart < 0 ? url : url.slice(0, queryStart),
           query: queryStart < 0 ? '' : url.slice(queryStart + 1),
           headers: request.headers,
+          remoteAddress: request.socket.remoteAddress,
         },
         body,
       );
+      if (result.stream && request.method !== 'HEAD') {
+        response.writeHead(result.status, answerHeaders(result));
+        response.flushHeaders();
+        const sink = new ResponseSink({
+          write: (chunk) => (response.write(chunk), response.writableLength),
+          end: () => response.end(),
+        });
+        response.once('close', () => sink.gone());
+        result.stream.open(sink);
+        return;
+      }
       response.writeHead(result.status, {
         ...answerHeaders(result),
         'Content-Length': Buffer.byteLength(result.body),
