@@ -4,6 +4,16 @@
 import './node-flags.js';
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
+import {
+  collect,
+  runAppsCreate,
+  runAppsDelete,
+  runAppsDisable,
+  runAppsEnable,
+  runAppsList,
+  runAppsRotateSecret,
+  runAppsUpdate,
+} from './apps.js';
 import { runInstall } from './install.js';
 import { runRestart } from './restart.js';
 import { runStart } from './start.js';
@@ -50,6 +60,44 @@ program
   .command('install')
   .description('Install Reverb: add the REVERB_* entries to .env and write reverb.config.mjs')
   .action(runInstall);
+
+/** An `apps:*` command reading the same configuration as `start`. */
+function appsCommand(name: string, description: string): Command {
+  return program
+    .command(name)
+    .description(description)
+    .option('--config <file>', 'Configuration file (default: as for start)')
+    .option('--env-file <file>', 'Environment file to load first (default: .env in the working directory)')
+    .option('--json', 'Print JSON instead of text');
+}
+
+/** The options that set an app's settings (columns of the apps table). */
+function withSettings(command: Command): Command {
+  return command
+    .option('--key <key>', 'The app key (default on create: 20 random characters)')
+    .option('--allowed-origins <origins>', 'Allowed origins: comma-separated or a JSON array (* = any)')
+    .option('--max-connections <n>', 'Most connections the app may have open')
+    .option('--webhooks <json>', 'Webhooks as JSON: [{"url": …, "event_types": […]}]')
+    .option('--set <column=value>', 'Any setting column of the apps table (repeatable; an empty value or null = the default)', collect, []);
+}
+
+withSettings(appsCommand('apps:create', 'Add an app to the apps table (database app provider) and print its credentials once'))
+  .option('--id <id>', 'The app id (default: six random digits)')
+  .option('--secret <secret>', 'The app secret (default: 20 random characters)')
+  .option('--disabled', 'Create it disabled')
+  .action(runAppsCreate);
+
+appsCommand('apps:list', 'List the apps of the apps table (never their secrets)').action(runAppsList);
+
+withSettings(appsCommand('apps:update', "Change an app's settings in the apps table").argument('<id>', 'The app id')).action(runAppsUpdate);
+
+appsCommand('apps:rotate-secret', 'Give an app a new secret and print it once').argument('<id>', 'The app id').action(runAppsRotateSecret);
+
+appsCommand('apps:disable', 'Disable an app: new connections are refused and its open ones closed').argument('<id>', 'The app id').action(runAppsDisable);
+
+appsCommand('apps:enable', 'Enable a disabled app').argument('<id>', 'The app id').action(runAppsEnable);
+
+appsCommand('apps:delete', 'Delete an app from the apps table: its open connections are closed').argument('<id>', 'The app id').action(runAppsDelete);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : String(error));

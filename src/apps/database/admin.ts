@@ -2,6 +2,8 @@
 import type { AppRow } from './columns.js';
 
 export interface AppAdmin {
+  /** Every app's row, by column name, ordered by id. */
+  rows(): Promise<AppRow[]>;
   /** The row of an app, by column name; undefined when there is none. */
   row(id: string): Promise<AppRow | undefined>;
   /** Inserts an app: `fields` by column name (id, key and secret required; a missing setting is NULL = the default). */

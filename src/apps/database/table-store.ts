@@ -46,10 +46,13 @@ export function tableStore(client: SqlClient, table: string): AppStore & AppAdmi
     return (await client.execute(sql, [...values, id])) > 0;
   }
 
+  const rows = () => client.select(`${from} order by ${client.quote('id')}`);
+
   return {
     findByKeys: (keys) => findBy('key', keys),
     findByIds: (ids) => findBy('id', ids),
-    all: async () => (await client.select(`${from} order by ${client.quote('id')}`)).map(rowToRawApp),
+    all: async () => (await rows()).map(rowToRawApp),
+    rows,
     row: async (id) => (await client.select(`${from} where ${client.quote('id')} = ${client.placeholder(1)}`, [id]))[0],
     create: async (fields) => {
       const stamp = now();
