@@ -19,7 +19,10 @@ import { rowToRawApp, type AppRow } from '../../src/apps/database/columns.js';
 import { openAppStore } from '../../src/apps/database/open-store.js';
 import type { SqlConnectionConfig } from '../../src/config/laravel/database-connection.js';
 import { parseApp } from '../../src/config/schema.js';
+import { Redis } from 'ioredis';
 import { runCli, runCommand, type CliResult } from '../helpers/cli.js';
+import { startRedis } from '../helpers/redis.js';
+import { freePort } from '../helpers/server.js';
 
 const SQL = resolve(import.meta.dirname, '../../docs/sql');
 
@@ -288,6 +291,33 @@ describe('reverb apps:* (database app provider)', () => {
       assert.match(failed.stderr, /Cannot use the apps table reverb_apps: /);
     });
   }
+
+  it('tells every server of each change over Redis when scaling is on, and saves the change when Redis is away', async () => {
+    const database = await mariadb();
+    const redis = await startRedis();
+    cleanups.push(() => redis.stop());
+    const subscriber = new Redis({ port: redis.port, lazyConnect: true });
+    cleanups.push(async () => subscriber.disconnect());
+    await subscriber.connect();
+    const messages: unknown[] = [];
+    subscriber.on('message', (_topic: string, message: string) => messages.push(JSON.parse(message)));
+    await subscriber.subscribe('tenants:control');
+    const scaling = { REVERB_SCALING_ENABLED: 'true', REVERB_SCALING_CHANNEL: 'tenants', REDIS_HOST: '127.0.0.1' };
+    const dir = project({ ...database.env, ...scaling, REDIS_PORT: String(redis.port) });
+
+    const created = await reverb(dir, ['apps:create', '--id', 'c1']);
+    assert.match(created.stdout, /Told 1 server over Redis \(channel "tenants"\)\./);
+    await reverb(dir, ['apps:update', 'c1', '--max-connections', '2']);
+    await reverb(dir, ['apps:rotate-secret', 'c1', '--json']);
+    await reverb(dir, ['apps:disable', 'c1']);
+    await reverb(dir, ['apps:delete', 'c1']);
+    assert.deepEqual(messages, Array.from({ length: 5 }, () => ({ type: 'app', id: 'c1' })));
+
+    const away = project({ ...database.env, ...scaling, REDIS_PORT: String(await freePort()) });
+    const saved = await reverb(away, ['apps:create', '--id', 'c2']);
+    assert.match(saved.stderr, /The change is saved, but Redis cannot be reached \(.+\): running servers see it within 60 s/);
+    assert.deepEqual((await database.rows()).map((row) => row.id), ['c2']);
+  });
 
   it('refuses to run under the config provider, saying how to switch', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'reverb-apps-'));

@@ -179,4 +179,13 @@ describe('the documented apps table', () => {
     found.laravel.push('created_at', 'updated_at');
     for (const [where, columns] of Object.entries(found)) assert.deepEqual([...columns].sort(), [...names].sort(), where);
   });
+
+  it('shows the same migration and SQL in docs/apps.md, and casts every boolean column in its Eloquent model', () => {
+    const guide = readFileSync(resolve(import.meta.dirname, '../../docs/apps.md'), 'utf8');
+    for (const file of ['create_reverb_apps_table.php', 'reverb_apps.mysql.sql', 'reverb_apps.pgsql.sql']) {
+      assert.ok(guide.includes(doc(file)), `docs/apps.md shows docs/sql/${file} as it is`);
+    }
+    for (const column of COLUMNS.filter((entry) => entry.kind === 'boolean')) assert.ok(guide.includes(`'${column.name}' => 'boolean'`), column.name);
+    for (const column of COLUMNS.filter((entry) => entry.kind === 'origins' || entry.kind === 'json')) assert.ok(guide.includes(`'${column.name}' => 'array'`), column.name);
+  });
 });
