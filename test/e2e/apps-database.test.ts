@@ -208,7 +208,7 @@ for (const [engine, open] of ENGINES) {
       const rotated = { ...app, secret: (JSON.parse(stdout) as TestApp).secret };
       assert.notEqual(rotated.secret, app.secret);
       for (const server of [a, b]) {
-        await eventually(async () => assert.equal(await status(server, rotated), 200), 2000);
+        await eventually(async () => assert.equal(await status(server, rotated), 200), 5000);
         assert.equal(await status(server, app), 401);
       }
       // Channel authorizations are checked with the new secret too.
@@ -220,12 +220,12 @@ for (const [engine, open] of ENGINES) {
       const app = await createApp();
       const [onA, onB] = [await raw(a, app), await raw(b, app)];
       await cli('apps:disable', app.app_id);
-      assert.equal((await onA.waitForClose(2000)).code, 4003);
-      assert.equal((await onB.waitForClose(2000)).code, 4003);
+      assert.equal((await onA.waitForClose(5000)).code, 4003);
+      assert.equal((await onB.waitForClose(5000)).code, 4003);
       assert.deepEqual(await refusal(b, app.key), { error: 4003, close: 4003 });
       assert.equal(await status(a, app), 403);
       await cli('apps:enable', app.app_id);
-      await eventually(async () => void (await raw(a, app)), 2000);
+      await eventually(async () => void (await raw(a, app)), 5000);
       assert.equal(await status(b, app), 200);
     });
 
@@ -233,8 +233,8 @@ for (const [engine, open] of ENGINES) {
       const app = await createApp();
       const [onA, onB] = [await raw(a, app), await raw(b, app)];
       await cli('apps:delete', app.app_id);
-      assert.equal((await onA.waitForClose(2000)).code, 4001);
-      assert.equal((await onB.waitForClose(2000)).code, 4001);
+      assert.equal((await onA.waitForClose(5000)).code, 4001);
+      assert.equal((await onB.waitForClose(5000)).code, 4001);
       assert.deepEqual(await refusal(a, app.key), { error: 4001, close: 4001 });
       assert.equal(await status(b, app), 404);
     });
