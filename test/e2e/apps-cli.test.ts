@@ -8,96 +8,36 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
-import mysql from 'mysql2/promise';
-import pg from 'pg';
-import { rowToRawApp, type AppRow } from '../../src/apps/database/columns.js';
-import { openAppStore } from '../../src/apps/database/open-store.js';
-import type { SqlConnectionConfig } from '../../src/config/laravel/database-connection.js';
-import { parseApp } from '../../src/config/schema.js';
 import { Redis } from 'ioredis';
+import { rowToRawApp } from '../../src/apps/database/columns.js';
+import { openAppStore } from '../../src/apps/database/open-store.js';
+import { parseApp } from '../../src/config/schema.js';
+import { APPS_ENGINES, SQL_DIR, type AppsDatabase } from '../helpers/apps-database.js';
 import { runCli, runCommand, type CliResult } from '../helpers/cli.js';
 import { startRedis } from '../helpers/redis.js';
 import { freePort } from '../helpers/server.js';
-
-const SQL = resolve(import.meta.dirname, '../../docs/sql');
-
-/** One test's database with the documented apps table, created and dropped by the test. */
-interface AppsDatabase {
-  /** The Laravel .env variables that point at it. */
-  readonly env: Record<string, string>;
-  readonly connection: SqlConnectionConfig;
-  /** The table's rows, by id. */
-  rows(): Promise<AppRow[]>;
-  /** Ends every connection to it but the test's own (a database restart, as the server sees it). */
-  dropConnections(): Promise<void>;
-}
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-const databaseName = (engine: string) => `apps_${engine}_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
-
-function connectionOf(driver: 'mysql' | 'pgsql', env: Record<string, string>): SqlConnectionConfig {
-  return { driver, url: null, host: env.DB_HOST!, port: Number(env.DB_PORT), database: env.DB_DATABASE!, username: env.DB_USERNAME!, password: '', prefix: '' };
-}
-
-async function mariadb(): Promise<AppsDatabase> {
-  const name = databaseName('mariadb');
-  const admin = await mysql.createConnection({ host: '127.0.0.1', port: 3306, user: 'root', multipleStatements: true });
-  cleanups.push(async () => {
-    await admin.query(`drop database if exists ${name}`);
-    await admin.end();
-  });
-  await admin.query(`create database ${name}`);
-  await admin.query(`use ${name}`);
-  await admin.query(readFileSync(join(SQL, 'reverb_apps.mysql.sql'), 'utf8'));
-  const env = { DB_CONNECTION: 'mariadb', DB_HOST: '127.0.0.1', DB_PORT: '3306', DB_DATABASE: name, DB_USERNAME: 'root', DB_PASSWORD: '' };
-  return {
-    env,
-    connection: connectionOf('mysql', env),
-    rows: async () => (await admin.query('select * from reverb_apps order by id'))[0] as AppRow[],
-    dropConnections: async () => {
-      const [rows] = await admin.query('select id from information_schema.processlist where db = ? and id <> connection_id()', [name]);
-      for (const { id } of rows as { id: number }[]) await admin.query(`kill ${Number(id)}`).catch(() => undefined);
-    },
+/** A database of the test's own with the documented apps table, dropped after the test. */
+function opener(create: () => Promise<AppsDatabase>): () => Promise<AppsDatabase> {
+  return async () => {
+    const database = await create();
+    cleanups.push(() => database.drop());
+    return database;
   };
 }
 
-async function postgresql(): Promise<AppsDatabase> {
-  const name = databaseName('pgsql');
-  const admin = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'postgres' });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  const client = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: name });
-  await client.connect();
-  cleanups.push(async () => {
-    await client.end();
-    await admin.query(`drop database if exists ${name} with (force)`);
-    await admin.end();
-  });
-  await client.query(readFileSync(join(SQL, 'reverb_apps.pgsql.sql'), 'utf8'));
-  const env = { DB_CONNECTION: 'pgsql', DB_HOST: '127.0.0.1', DB_PORT: '5432', DB_DATABASE: name, DB_USERNAME: 'postgres', DB_PASSWORD: '' };
-  return {
-    env,
-    connection: connectionOf('pgsql', env),
-    rows: async () => (await client.query('select * from reverb_apps order by id')).rows,
-    dropConnections: async () => {
-      await admin.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> $2', [name, (client as unknown as { processID: number }).processID]);
-    },
-  };
-}
-
-const ENGINES = [
-  ['MariaDB', mariadb],
-  ['PostgreSQL', postgresql],
-] as const;
+const ENGINES = APPS_ENGINES.map(([engine, create]) => [engine, opener(create)] as const);
+const mariadb = ENGINES[0][1];
 
 /** A folder with the Laravel .env, the database provider on. */
 function project(env: Record<string, string>): string {
@@ -157,7 +97,7 @@ describe('reverb apps:* (database app provider)', () => {
   for (const [engine, open] of ENGINES) {
     it(`creates, lists, updates, rotates, disables, enables and deletes apps (${engine})`, async () => {
       const database = await open();
-      const dir = project(database.env);
+      const dir = project(database.env());
 
       // Generated credentials: Reverb's installer's shapes, printed once.
       const created = await reverb(dir, ['apps:create', '--allowed-origins', 'a.example.com,b.example.com']);
@@ -233,7 +173,7 @@ describe('reverb apps:* (database app provider)', () => {
 
     it(`stores every setting so that the store reads back the same app (${engine})`, async () => {
       const database = await open();
-      const dir = project(database.env);
+      const dir = project(database.env());
       const sets = Object.entries(SETTINGS).flatMap(([name, value]) => ['--set', `${name}=${value}`]);
       await reverb(dir, ['apps:create', '--id', 'full', '--key', 'Full-Key', '--secret', 'full-secret', ...sets]);
       await reverb(dir, ['apps:create', '--id', 'plain', '--key', 'plain-key']);
@@ -260,7 +200,7 @@ describe('reverb apps:* (database app provider)', () => {
 
     it(`replaces a dropped connection and bounds an unreachable database (${engine})`, async () => {
       const database = await open();
-      const dir = project(database.env);
+      const dir = project(database.env());
       await reverb(dir, ['apps:create', '--id', 'a', '--key', 'a-key']);
       const store = await openAppStore(database.connection, 'reverb_apps');
       cleanups.push(() => store.close());
@@ -286,7 +226,7 @@ describe('reverb apps:* (database app provider)', () => {
       assert.ok(took < 3500, `the lookup took ${took} ms`);
 
       // The CLI says so too, in the same time.
-      const env = { ...database.env, DB_PORT: String((silent.address() as AddressInfo).port) };
+      const env = { ...database.env(), DB_PORT: String((silent.address() as AddressInfo).port) };
       const failed = await reverb(project(env), ['apps:list'], 1);
       assert.match(failed.stderr, /Cannot use the apps table reverb_apps: /);
     });
@@ -303,7 +243,7 @@ describe('reverb apps:* (database app provider)', () => {
     subscriber.on('message', (_topic: string, message: string) => messages.push(JSON.parse(message)));
     await subscriber.subscribe('tenants:control');
     const scaling = { REVERB_SCALING_ENABLED: 'true', REVERB_SCALING_CHANNEL: 'tenants', REDIS_HOST: '127.0.0.1' };
-    const dir = project({ ...database.env, ...scaling, REDIS_PORT: String(redis.port) });
+    const dir = project({ ...database.env(), ...scaling, REDIS_PORT: String(redis.port) });
 
     const created = await reverb(dir, ['apps:create', '--id', 'c1']);
     assert.match(created.stdout, /Told 1 server over Redis \(channel "tenants"\)\./);
@@ -313,7 +253,7 @@ describe('reverb apps:* (database app provider)', () => {
     await reverb(dir, ['apps:delete', 'c1']);
     assert.deepEqual(messages, Array.from({ length: 5 }, () => ({ type: 'app', id: 'c1' })));
 
-    const away = project({ ...database.env, ...scaling, REDIS_PORT: String(await freePort()) });
+    const away = project({ ...database.env(), ...scaling, REDIS_PORT: String(await freePort()) });
     const saved = await reverb(away, ['apps:create', '--id', 'c2']);
     assert.match(saved.stderr, /The change is saved, but Redis cannot be reached \(.+\): running servers see it within 60 s/);
     assert.deepEqual((await database.rows()).map((row) => row.id), ['c2']);
@@ -329,7 +269,7 @@ describe('reverb apps:* (database app provider)', () => {
 
   const hasPhp = spawnSync('php', ['-v']).status === 0;
   it('documents a Laravel migration PHP accepts', hasPhp ? {} : { skip: 'php is not installed' }, async () => {
-    const result = await runCommand('php', ['-l', join(SQL, 'create_reverb_apps_table.php')], { cwd: SQL });
+    const result = await runCommand('php', ['-l', join(SQL_DIR, 'create_reverb_apps_table.php')], { cwd: SQL_DIR });
     assert.equal(result.code, 0, result.stdout + result.stderr);
   });
 });
