@@ -205,10 +205,11 @@ describe('reverb apps:* (database app provider)', () => {
       const store = await openAppStore(database.connection, 'reverb_apps');
       cleanups.push(() => store.close());
       assert.equal((await store.findByKeys(['a-key'])).length, 1);
-      await database.dropConnections();
-      // The pool may hand out the dead connection once; the query after that connects again.
-      await store.findByKeys(['a-key']).catch(() => undefined);
-      assert.equal((await store.findByKeys(['a-key'])).length, 1);
+      // A database restart, as the pool sees it: the lookups right after it connect again and answer.
+      for (let round = 0; round < 5; round++) {
+        await database.dropConnections();
+        assert.equal((await store.findByKeys(['a-key'])).length, 1);
+      }
 
       // A server that accepts connections and never answers.
       const sockets: Socket[] = [];

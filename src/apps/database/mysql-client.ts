@@ -1,7 +1,7 @@
 /** The apps table on MySQL/MariaDB through a mysql2 pool. */
 import { mysqlOptions, type SqlConnectionConfig } from '../../config/laravel/database-connection.js';
 import type { AppRow } from './columns.js';
-import { bounded, type SqlClient } from './sql-client.js';
+import { retriedIfDropped, type SqlClient } from './sql-client.js';
 
 export async function openMysqlClient(database: SqlConnectionConfig, timeoutMs: number): Promise<SqlClient> {
   const mysql = await import('mysql2/promise');
@@ -18,7 +18,7 @@ export async function openMysqlClient(database: SqlConnectionConfig, timeoutMs: 
   // A connection that drops is taken out of the pool; the next query opens a new one.
   pool.on('connection', (connection) => connection.on('error', () => undefined));
   const run = (sql: string, params: readonly unknown[]) =>
-    bounded(pool.query({ sql, timeout: timeoutMs }, [...params]), timeoutMs, 'MySQL query');
+    retriedIfDropped(() => pool.query({ sql, timeout: timeoutMs }, [...params]), timeoutMs, 'MySQL query');
   return {
     quote: (name) => `\`${name.replaceAll('`', '``')}\``,
     placeholder: () => '?',

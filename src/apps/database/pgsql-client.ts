@@ -1,13 +1,13 @@
 /** The apps table on PostgreSQL through a pg pool. */
 import { pgOptions, type SqlConnectionConfig } from '../../config/laravel/database-connection.js';
-import { bounded, type SqlClient } from './sql-client.js';
+import { retriedIfDropped, type SqlClient } from './sql-client.js';
 
 export async function openPgsqlClient(database: SqlConnectionConfig, timeoutMs: number): Promise<SqlClient> {
   const { default: pg } = await import('pg');
   const pool = new pg.Pool({ ...pgOptions(database), connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs, max: 4, idleTimeoutMillis: 60_000 });
   // An idle client whose connection drops is reported here and removed; the next query connects again.
   pool.on('error', () => undefined);
-  const run = (sql: string, params: readonly unknown[]) => bounded(pool.query(sql, [...params]), timeoutMs, 'PostgreSQL query');
+  const run = (sql: string, params: readonly unknown[]) => retriedIfDropped(() => pool.query(sql, [...params]), timeoutMs, 'PostgreSQL query');
   return {
     quote: (name) => `"${name.replaceAll('"', '""')}"`,
     placeholder: (n) => `$${n}`,

@@ -33,3 +33,20 @@ export function bounded<T>(work: Promise<T>, timeoutMs: number, what: string): P
   work.catch(() => undefined);
   return Promise.race([work, expired]).finally(() => clearTimeout(timer));
 }
+
+/** Error codes of a connection that was open and is not any more (the database restarted, an idle connection was cut). */
+const DROPPED = new Set(['PROTOCOL_CONNECTION_LOST', 'ECONNRESET', 'EPIPE', '57P01', '57P02']);
+
+/**
+ * Runs `query`, and once more when it failed because the pooled connection
+ * it was given had dropped (the pool has thrown that one away by then): a
+ * database restart costs no failed lookup. Within one time bound.
+ */
+export function retriedIfDropped<T>(query: () => Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  const attempt = query().catch((error: unknown) => {
+    const { code, message } = error as { code?: string; message?: string };
+    if (DROPPED.has(String(code)) || /Connection terminated/.test(String(message))) return query();
+    throw error;
+  });
+  return bounded(attempt, timeoutMs, what);
+}
