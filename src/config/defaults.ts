@@ -57,10 +57,13 @@ export function reverbDefaults(vars: Env): RawConfig {
           token: env(vars, 'REVERB_DASHBOARD_TOKEN', null),
         },
         pulse: {
-          enabled: env(vars, 'REVERB_PULSE_ENABLED', false),
-          sample_rate: env(vars, 'REVERB_PULSE_SAMPLE_RATE', 1),
-          // Pulse's own variable (config/pulse.php: storage.database.connection); null = DB_CONNECTION.
+          // null: as the Laravel project's config/pulse.php says (config/pulse.ts).
+          enabled: env(vars, 'REVERB_PULSE_ENABLED', null),
+          sample_rate: env(vars, 'REVERB_PULSE_SAMPLE_RATE', null),
+          // Pulse's own variables; null = what config/pulse.php says, else Pulse's defaults.
           connection: env(vars, 'PULSE_DB_CONNECTION', null),
+          ingest_driver: env(vars, 'PULSE_INGEST_DRIVER', null),
+          redis_connection: env(vars, 'PULSE_REDIS_CONNECTION', null),
         },
       },
     },

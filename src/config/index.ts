@@ -13,6 +13,8 @@ import { readLaravelConfig } from './laravel/project.js';
 import { restartSignal } from './laravel/restart-signal.js';
 import { laravelDefaults } from './laravel/cache-store.js';
 import { resolveDatabaseConnection } from './laravel/database-connection.js';
+import { laravelPulseSettings } from './laravel/pulse.js';
+import { resolveRedisConnection } from './laravel/redis-connection.js';
 import { configSchema, validateConfig, type DevelopmentApp } from './schema.js';
 import { unknownKeys } from './unknown-keys.js';
 import type { Config } from './types.js';
@@ -122,6 +124,8 @@ export async function loadConfig(options: LoadOptions = {}): Promise<Config> {
       restartSignal: restartSignal(cwd, environment, laravel),
       // What PHP read of config('database') wins; without it, Laravel's defaults from the environment.
       databases: (name) => resolveDatabaseConnection(laravel?.database ?? laravelDefaults(environment, cwd).database, name),
+      pulse: laravelPulseSettings(laravel?.pulse, laravel?.pulseSource, environment),
+      redisConnections: (name) => resolveRedisConnection(laravel?.database ?? laravelDefaults(environment, cwd).database, name),
       developmentApp: developmentApp(environment, sources, production),
     });
   } catch (error) {

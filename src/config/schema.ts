@@ -3,9 +3,12 @@
  * Every problem becomes one line naming the key, the value and what is allowed.
  */
 import { z } from 'zod';
-import type { AppConfig, AppProviderConfig, Config, PulseConfig, RestartSignal, ServerConfig } from './types.js';
+import type { AppConfig, AppProviderConfig, Config, RestartSignal, ServerConfig } from './types.js';
 import { laravelDefaults } from './laravel/cache-store.js';
 import { resolveDatabaseConnection, type DatabaseConnection } from './laravel/database-connection.js';
+import { laravelPulseSettings, type LaravelPulseSettings } from './laravel/pulse.js';
+import { resolveRedisConnection, type RedisConnectionConfig } from './laravel/redis-connection.js';
+import { pulseSchema, toPulse, type PulseContext } from './pulse.js';
 import { DEVELOPMENT_APP, environmentSources, type RawConfig } from './defaults.js';
 import { readTlsOptions } from './tls.js';
 import { ConfigError } from './errors.js';
@@ -177,13 +180,7 @@ const serverSchema = z.object({
       token: optionalString,
     })
     .nullish(),
-  pulse: z
-    .object({
-      enabled: flag.default(false),
-      sample_rate: numeric({ min: 0 }).refine((n) => n <= 1, { message: 'expected a number from 0 to 1' }).default(1),
-      connection: optionalString,
-    })
-    .nullish(),
+  pulse: pulseSchema,
   trusted_proxies: z.preprocess(
     (value) => (typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value ?? []),
     z.array(z.string(), { error: 'expected a list of proxy addresses such as ["127.0.0.1"] or ["*"]' }),
@@ -377,19 +374,7 @@ function toApps(raw: RawConfig, developmentApp: DevelopmentApp): { apps: AppConf
 /** The Laravel database connection of a name (null: the default one). */
 export type DatabaseConnections = (name: string | null) => DatabaseConnection;
 
-function toPulse(server: z.infer<typeof serverSchema>, databases: DatabaseConnections): PulseConfig | null {
-  if (!server.pulse?.enabled) return null;
-  const database = databases(server.pulse.connection);
-  if (database.driver === 'sqlite' || database.driver === 'unsupported') {
-    const problem = database.driver === 'sqlite' ? `the ${server.pulse.connection ?? 'default'} database connection is SQLite` : `the ${database.reason}`;
-    throw new ConfigError(`Invalid configuration: servers.reverb.pulse.enabled = true (Laravel Pulse's tables are written on MySQL, MariaDB or PostgreSQL; ${problem}; set PULSE_DB_CONNECTION)`);
-  }
-  const interval = numeric({ positive: true }).default(15).safeParse(server.pulse_ingest_interval);
-  if (!interval.success) fail('servers.reverb.pulse_ingest_interval', server.pulse_ingest_interval, interval.error);
-  return { ingestInterval: interval.data, sampleRate: server.pulse.sample_rate, database };
-}
-
-function toServer(raw: RawConfig, baseDir: string, databases: DatabaseConnections): ServerConfig {
+function toServer(raw: RawConfig, baseDir: string, pulse: PulseContext): ServerConfig {
   const servers = (raw.servers ?? {}) as Record<string, unknown>;
   const rawServer = servers.reverb;
   const parsed = serverSchema.safeParse(rawServer);
@@ -417,7 +402,7 @@ function toServer(raw: RawConfig, baseDir: string, databases: DatabaseConnection
       ? { host: server.metrics.host, port: server.metrics.port, prefix: server.metrics.prefix, token: server.metrics.token }
       : null,
     dashboard: server.dashboard?.enabled ? { path: server.dashboard.path, token: server.dashboard.token } : null,
-    pulse: toPulse(server, databases),
+    pulse: toPulse(server.pulse, server.pulse_ingest_interval, pulse),
     scaling: {
       enabled: scaling.enabled,
       channel: scaling.channel,
@@ -443,6 +428,10 @@ export interface ValidateOptions {
   readonly restartSignal?: RestartSignal | null;
   /** The Laravel project's database connections (for Pulse); default: Laravel's defaults from process.env. */
   readonly databases?: DatabaseConnections;
+  /** Laravel Pulse's configuration (config/pulse.php); default: Pulse's defaults from process.env. */
+  readonly pulse?: LaravelPulseSettings;
+  /** The Laravel project's Redis connections (for Pulse's Redis ingest); default: Laravel's defaults from process.env. */
+  readonly redisConnections?: (name: string | null) => RedisConnectionConfig;
   /** Default: allowed (an embedding host decides for itself). */
   readonly developmentApp?: DevelopmentApp;
 }
@@ -450,7 +439,11 @@ export interface ValidateOptions {
 export function validateConfig(raw: RawConfig, options: ValidateOptions): Config {
   // The server first: its problems (a wrong certificate path) say more than a missing app.
   const databases = options.databases ?? ((name) => resolveDatabaseConnection(laravelDefaults(process.env, options.baseDir).database, name));
-  const server = toServer(raw, options.baseDir, databases);
+  const server = toServer(raw, options.baseDir, {
+    databases,
+    settings: options.pulse ?? laravelPulseSettings(undefined, undefined, process.env),
+    redisConnections: options.redisConnections ?? ((name) => resolveRedisConnection(laravelDefaults(process.env, options.baseDir).database, name)),
+  });
   const appProvider = toAppProvider(raw, databases);
   // The database provider's apps live in its table: the configuration's own list is not served.
   const { apps, usingDevelopmentApp } = appProvider.kind === 'config' ? toApps(raw, options.developmentApp ?? { allowed: true }) : { apps: [], usingDevelopmentApp: false };

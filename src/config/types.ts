@@ -1,6 +1,7 @@
 /** The validated, typed configuration every other module reads. Times are in seconds. */
 import type { CacheStoreConfig } from './laravel/cache-store.js';
 import type { SqlConnectionConfig } from './laravel/database-connection.js';
+import type { PulseRecording } from './pulse.js';
 import type { WebhookTarget } from './webhooks.js';
 
 export type ClientEventsFrom = 'members' | 'all' | 'none';
@@ -125,7 +126,7 @@ export interface ServerConfig {
   readonly webhookQueueSize: number;
   /** Prometheus metrics at `GET /metrics`; null = off. */
   readonly metrics: MetricsConfig | null;
-  /** Reverb's message counts written to Laravel Pulse's tables; null = off. */
+  /** Reverb's message counts written for Laravel Pulse; null = off. */
   readonly pulse: PulseConfig | null;
   /** The built-in dashboard and debug console (docs/dashboard.md); null = off. */
   readonly dashboard: DashboardConfig | null;
@@ -138,14 +139,13 @@ export interface DashboardConfig {
   readonly token: string | null;
 }
 
-export interface PulseConfig {
-  /** Seconds between two writes of the counts (Reverb's `pulse_ingest_interval`). */
-  readonly ingestInterval: number;
-  /** Share of messages counted, 0-1 (Pulse's `sample_rate` of Reverb's recorder). */
-  readonly sampleRate: number;
-  /** Where Pulse keeps its tables: the Laravel project's Pulse database connection. */
-  readonly database: SqlConnectionConfig;
-}
+/**
+ * Laravel Pulse's Reverb messages: seconds between two writes (Reverb's
+ * `pulse_ingest_interval`), share of messages counted (the `sample_rate` of
+ * Reverb's recorder) and where they go (Pulse's tables, or its Redis ingest
+ * stream), as config/pulse.php and servers.reverb.pulse say (./pulse.ts).
+ */
+export type PulseConfig = PulseRecording;
 
 export interface MetricsConfig {
   /** Where a separate metrics listener binds; null host and port = on the main listener. */

@@ -104,12 +104,15 @@ export default {
         path: env('REVERB_DASHBOARD_PATH', '/dashboard'),
         token: env('REVERB_DASHBOARD_TOKEN'),
       },
-      // Laravel Pulse's Reverb "Messages" card (docs/observability.md): message counts written to
-      // Pulse's tables in the database of the project's .env (PULSE_DB_CONNECTION, else DB_CONNECTION).
+      // Laravel Pulse's Reverb "Messages" card (docs/observability.md): message counts written the
+      // way Pulse's ingest driver does (its tables, or its Redis ingest stream). null = as the
+      // project's config/pulse.php says (on when it registers Reverb's ReverbMessages recorder).
       pulse: {
-        enabled: env('REVERB_PULSE_ENABLED', false),
-        sample_rate: env('REVERB_PULSE_SAMPLE_RATE', 1),
+        enabled: env('REVERB_PULSE_ENABLED'),
+        sample_rate: env('REVERB_PULSE_SAMPLE_RATE'),
         connection: env('PULSE_DB_CONNECTION'),
+        ingest_driver: env('PULSE_INGEST_DRIVER'),
+        redis_connection: env('PULSE_REDIS_CONNECTION'),
       },
     },
   },

@@ -3,22 +3,26 @@
  * feeds it from its own: every message a connection receives and every frame
  * sent to a connection (a broadcast once per recipient, as Reverb's
  * MessageSent) is counted per app, sampled as Pulse samples (sampling.ts); every
- * `pulse_ingest_interval` the counts are written to `pulse_aggregates` the
- * way Pulse's DatabaseStorage writes them (aggregate.ts, storage.ts).
+ * `pulse_ingest_interval` the counts are written the way Pulse's ingest
+ * driver would: into `pulse_aggregates` as Pulse's DatabaseStorage does
+ * (aggregate.ts, storage.ts), or onto Pulse's Redis ingest stream as its
+ * RedisIngest does (redis-ingest.ts).
  *
  * Counting is an addition in memory, so WebSocket traffic never waits for the
- * database. A failed write is logged once (and its recovery once); its counts
- * are kept and written with the next write that succeeds, up to
+ * database or Redis. A failed write is logged once (and its recovery once);
+ * its counts are kept and written with the next write that succeeds, up to
  * MAX_KEPT_TALLIES, beyond which the oldest are dropped and the number of
  * dropped messages is told when writing works again.
  */
 import type { PulseConfig } from '../config/types.js';
 import type { Logger } from '../observability/logger.js';
 import type { ProtocolObserver } from '../protocol/observer.js';
-import { aggregateCounts, PERIODS } from './aggregate.js';
+import { PERIODS } from './aggregate.js';
 import { MessageCounts, type Direction } from './counts.js';
+import { PulseRedisIngest } from './redis-ingest.js';
 import { sampled } from './sampling.js';
-import { openPulseStorage, type PulseStorage } from './storage.js';
+import { PartialWrite, type PulseSink } from './sink.js';
+import { PulseTables } from './storage.js';
 
 /** A refused connection to both ::1 and 127.0.0.1 is an AggregateError without a message. */
 function reason(error: unknown): string {
@@ -29,7 +33,7 @@ function reason(error: unknown): string {
 export class PulseRecorder {
   private readonly counts = new MessageCounts();
   private readonly timer: NodeJS.Timeout;
-  private storage: PulseStorage | undefined;
+  private readonly sink: PulseSink;
   private writing: Promise<void> | undefined;
   private failing = false;
   private dropped = 0;
@@ -38,16 +42,14 @@ export class PulseRecorder {
     private readonly config: PulseConfig,
     private readonly logger: Logger,
   ) {
+    this.sink = config.ingest.driver === 'redis' ? new PulseRedisIngest(config.ingest) : new PulseTables(config.ingest.database);
     this.timer = setInterval(() => void this.write(), config.ingestInterval * 1000);
     this.timer.unref();
   }
 
   /** Where the counts go, for the start-up line. */
   describe(): string {
-    const { driver, url, host, port, database, prefix } = this.config.database;
-    // A URL is shown without its credentials.
-    const where = url ? url.replace(/\/\/[^@/]*@/, '//') : `${host}:${port}/${database}`;
-    return `${driver === 'mysql' ? 'MySQL/MariaDB' : 'PostgreSQL'} ${where}, table ${prefix}pulse_aggregates, every ${this.config.ingestInterval} s`;
+    return `${this.sink.describe()}, every ${this.config.ingestInterval} s`;
   }
 
   observer(): Partial<ProtocolObserver> {
@@ -74,8 +76,7 @@ export class PulseRecorder {
     if (tallies.length === 0) return;
     const now = Math.floor(Date.now() / 1000);
     try {
-      this.storage ??= await openPulseStorage(this.config.database);
-      await this.storage.store(aggregateCounts(tallies, now));
+      await this.sink.write(tallies, now);
       if (this.failing) {
         this.failing = false;
         const dropped = this.dropped > 0 ? `; the counts of ${this.dropped} messages were dropped meanwhile` : '';
@@ -83,14 +84,13 @@ export class PulseRecorder {
         this.logger.info(`Laravel Pulse: writing message counts works again (${this.describe()})${dropped}.`);
       }
     } catch (error) {
-      await this.storage?.close();
-      this.storage = undefined;
+      const unwritten = error instanceof PartialWrite ? error.unwritten : tallies;
       // Pulse would not store what is older than its longest period.
-      this.dropped += this.counts.keep(tallies, now - PERIODS[PERIODS.length - 1] * 60);
+      this.dropped += this.counts.keep(unwritten, now - PERIODS[PERIODS.length - 1] * 60);
       if (!this.failing) {
         this.failing = true;
         this.logger.warn(
-          `Laravel Pulse: cannot write message counts (${this.describe()}): ${reason(error)}; they are kept and written when the database answers again.`,
+          `Laravel Pulse: cannot write message counts (${this.describe()}): ${reason(error instanceof PartialWrite ? error.reason : error)}; they are kept and written when ${this.sink.peer} answers again.`,
         );
       }
     }
@@ -106,6 +106,6 @@ export class PulseRecorder {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([last, new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
     clearTimeout(timer);
-    await this.storage?.close();
+    await this.sink.close();
   }
 }

@@ -5,7 +5,9 @@
  * transaction, 1000 rows per statement (Pulse's default `chunk`).
  */
 import type { SqlConnectionConfig } from '../config/laravel/database-connection.js';
-import type { AggregateRow } from './aggregate.js';
+import { aggregateCounts, type AggregateRow } from './aggregate.js';
+import type { Tally } from './counts.js';
+import type { PulseSink } from './sink.js';
 import { openMysqlSession } from './mysql-session.js';
 import { openPgsqlSession } from './pgsql-session.js';
 
@@ -72,5 +74,35 @@ export async function openPulseStorage(database: SqlConnectionConfig): Promise<P
   } catch (error) {
     await session.close();
     throw error;
+  }
+}
+
+/** The counts upserted into pulse_aggregates as Pulse's DatabaseStorage does; the connection is opened at the first write, and again after a failed one. */
+export class PulseTables implements PulseSink {
+  readonly peer = 'the database';
+  private storage: PulseStorage | undefined;
+
+  constructor(private readonly database: SqlConnectionConfig) {}
+
+  describe(): string {
+    const { driver, url, host, port, database, prefix } = this.database;
+    // A URL is shown without its credentials.
+    const where = url ? url.replace(/\/\/[^@/]*@/, '//') : `${host}:${port}/${database}`;
+    return `${driver === 'mysql' ? 'MySQL/MariaDB' : 'PostgreSQL'} ${where}, table ${prefix}pulse_aggregates`;
+  }
+
+  async write(tallies: readonly Tally[], now: number): Promise<void> {
+    try {
+      this.storage ??= await openPulseStorage(this.database);
+      await this.storage.store(aggregateCounts(tallies, now));
+    } catch (error) {
+      await this.close();
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.storage?.close();
+    this.storage = undefined;
   }
 }

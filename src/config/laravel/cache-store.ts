@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { env as envOr, type Env } from '../env.js';
 import type { RedisServerConfig } from '../types.js';
 import { resolveDatabaseConnection, type SqlConnectionConfig } from './database-connection.js';
+import { resolveRedisConnection } from './redis-connection.js';
 
 /** The connection settings are those of scaling's Redis server. */
 export interface RedisStoreConfig extends Omit<RedisServerConfig, 'timeout'> {
@@ -147,19 +148,8 @@ export function resolveCacheStore(cacheSection: unknown, databaseSection: unknow
     return { driver, directory: text(store.path), key: RESTART_KEY };
   }
   if (driver === 'redis') {
-    const redis = section(database.redis);
-    const connection = section(redis[text(store.connection, 'default')]);
-    const optionPrefix = text(section(connection.options).prefix ?? section(redis.options).prefix);
-    return {
-      driver,
-      url: text(connection.url) || null,
-      host: text(connection.host, '127.0.0.1'),
-      port: Number(text(connection.port, '6379')),
-      username: text(connection.username) || null,
-      password: text(connection.password) || null,
-      database: Number(text(connection.database, '0')),
-      key: `${optionPrefix}${prefix ? `${prefix}:` : ''}${RESTART_KEY}`,
-    };
+    const { prefix: optionPrefix, ...connection } = resolveRedisConnection(database, text(store.connection) || null);
+    return { driver, ...connection, key: `${optionPrefix}${prefix ? `${prefix}:` : ''}${RESTART_KEY}` };
   }
   if (driver === 'database') {
     const connection = resolveDatabaseConnection(database, text(store.connection) || null);

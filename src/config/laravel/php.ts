@@ -11,9 +11,12 @@ import { ConfigError } from '../errors.js';
 /** Which way PHP reads the configuration. */
 export type PhpMode = 'laravel' | 'cached' | 'file';
 
-/** The config sections asked for: reverb for the server, cache and database for `reverb:restart`. */
-export const SECTIONS = ['reverb', 'cache', 'database'] as const;
-export type Sections = Partial<Record<(typeof SECTIONS)[number], unknown>>;
+/** The config sections asked for: reverb for the server, cache and database for `reverb:restart`, pulse for Laravel Pulse. */
+export const SECTIONS = ['reverb', 'cache', 'database', 'pulse'] as const;
+export type Sections = Partial<Record<(typeof SECTIONS)[number], unknown>> & {
+  /** Without the Laravel application, config/pulse.php may call Pulse's classes: why PHP could not read it. */
+  pulse_error?: string;
+};
 
 const MARKER = '@@reverb-ts:result@@';
 const TIMEOUT_MS = 20_000;
@@ -26,7 +29,7 @@ const TIMEOUT_MS = 20_000;
  */
 const SCRIPT = String.raw`
 [, $base, $mode, $file] = $argv;
-$sections = ['reverb', 'cache', 'database'];
+$sections = ['reverb', 'cache', 'database', 'pulse'];
 set_error_handler(function ($level, $message, $where, $line) {
     if ($level & (E_DEPRECATED | E_USER_DEPRECATED)) return true;
     throw new ErrorException($message, 0, $level, $where, $line);
@@ -70,6 +73,13 @@ try {
             eval('function '.$helper.'($path = "") { $p = ltrim($path, "/"); return '.var_export($root, true).'.($p === "" ? "" : "/".$p); }');
         }
         $result = ['reverb' => require $file];
+        if (is_file($base.'/config/pulse.php')) {
+            try {
+                $result['pulse'] = require $base.'/config/pulse.php';
+            } catch (Throwable $e) {
+                $result['pulse_error'] = get_class($e).': '.$e->getMessage().' at config/pulse.php:'.$e->getLine();
+            }
+        }
     }
     echo "\n".'${MARKER}'.json_encode(['ok' => $result], JSON_THROW_ON_ERROR | JSON_INVALID_UTF8_SUBSTITUTE);
 } catch (Throwable $e) {

@@ -18,9 +18,13 @@ export interface LaravelConfig {
   /** config('cache') and config('database') where they could be read (for `reverb:restart`). */
   readonly cache: unknown;
   readonly database: unknown;
+  /** config('pulse') and where it was read from; undefined without Laravel Pulse's config. */
+  readonly pulse: unknown;
+  readonly pulseSource: string | undefined;
 }
 
 export const REVERB_FILE = 'config/reverb.php';
+export const PULSE_FILE = 'config/pulse.php';
 export const CACHED_FILE = 'bootstrap/cache/config.php';
 
 function phpMode(cwd: string, cached: boolean): PhpMode {
@@ -42,7 +46,12 @@ export async function readLaravelConfig(cwd: string, env: NodeJS.ProcessEnv): Pr
   if (php) {
     const mode = phpMode(cwd, cached);
     const sections = await evaluateWithPhp(php, { mode, base: cwd, file, env, displayName });
-    if (sections) return { source: `${name} (${HOW[mode]})`, ...pick(sections) };
+    if (sections) {
+      const how = HOW[mode];
+      // Without the application, PHP cannot call Pulse's classes: the evaluator then reads what it can.
+      if (sections.pulse_error !== undefined) return { source: `${name} (${how})`, ...pick({ ...sections, ...pulseWithoutPhp(cwd, env) }, cached, how) };
+      return { source: `${name} (${how})`, ...pick(sections, cached, how) };
+    }
   }
   const evaluated = evaluatePhpConfig(file, {
     env,
@@ -50,10 +59,28 @@ export async function readLaravelConfig(cwd: string, env: NodeJS.ProcessEnv): Pr
     displayName: name,
     onlyKeys: cached ? SECTIONS : undefined,
   });
-  const sections = (cached ? evaluated : { reverb: evaluated }) as Sections;
-  return { source: `${name} (read without php)`, ...pick(sections) };
+  const sections = (cached ? evaluated : { reverb: evaluated, ...pulseWithoutPhp(cwd, env) }) as Sections;
+  return { source: `${name} (read without php)`, ...pick(sections, cached, 'read without php') };
 }
 
-function pick(sections: Sections): Pick<LaravelConfig, 'reverb' | 'cache' | 'database'> {
-  return { reverb: sections.reverb ?? undefined, cache: sections.cache ?? undefined, database: sections.database ?? undefined };
+/**
+ * config/pulse.php read by the evaluator: only a few of its keys matter here,
+ * and the rest may call Pulse's own classes (Pulse::defaultVendorCacheKeys()),
+ * so elements it cannot evaluate are left out rather than stopping start-up.
+ */
+function pulseWithoutPhp(cwd: string, env: NodeJS.ProcessEnv): Sections {
+  const file = join(cwd, PULSE_FILE);
+  if (!existsSync(file)) return {};
+  return { pulse: evaluatePhpConfig(file, { env, basePath: cwd, displayName: PULSE_FILE, skipUnsupported: () => undefined }) };
+}
+
+function pick(sections: Sections, cached: boolean, how: string): Omit<LaravelConfig, 'source'> {
+  const pulse = sections.pulse ?? undefined;
+  return {
+    reverb: sections.reverb ?? undefined,
+    cache: sections.cache ?? undefined,
+    database: sections.database ?? undefined,
+    pulse,
+    pulseSource: pulse === undefined ? undefined : `${cached ? CACHED_FILE : PULSE_FILE} (${sections.pulse_error !== undefined ? 'read without php' : how})`,
+  };
 }

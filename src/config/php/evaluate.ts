@@ -37,6 +37,12 @@ export interface EvaluateOptions extends FunctionContext {
   readonly displayName: string;
   /** Evaluate only these keys of the returned array (e.g. 'reverb' of the cached config). */
   readonly onlyKeys?: readonly string[];
+  /**
+   * Leave out an array element whose value uses a construct outside the
+   * subset (or fails), instead of stopping: for files of which only some keys
+   * are read (config/pulse.php calls Pulse's own classes). Told each one.
+   */
+  readonly skipUnsupported?: (where: string, reason: string) => void;
 }
 
 /** A construct outside the supported subset, or a PHP error, at a line of the file. */
@@ -57,6 +63,9 @@ const parser = new Engine({
 type Scope = Map<string, PhpValue>;
 
 class Evaluator {
+  /** `use` imports: alias (or last segment) to the fully qualified class name, for `Name::class`. */
+  private readonly imports = new Map<string, string>();
+
   constructor(
     private readonly options: EvaluateOptions,
     private readonly file: string,
@@ -67,7 +76,9 @@ class Evaluator {
     for (const statement of program.children as Node[]) {
       switch (statement.kind) {
         case 'declare': // declare(strict_types=1)
-        case 'usegroup': // `use Illuminate\Support\Str;` names classes, which are refused where used
+          continue;
+        case 'usegroup': // `use Illuminate\Support\Str;`: the name counts for `Str::class`; static calls are refused where used
+          this.use(statement);
           continue;
         case 'inline':
           if (String(statement.raw ?? '').trim() === '') continue;
@@ -81,6 +92,27 @@ class Evaluator {
       throw new Unsupported(`${describe(statement)} is not supported in a config file`, line(statement));
     }
     throw new Unsupported('the file returns nothing (expected `return [ ... ];`)', undefined);
+  }
+
+  private use(group: Node): void {
+    const prefix = group.name ? `${String(group.name).replace(/^\\/, '')}\\` : '';
+    for (const item of group.items as Node[]) {
+      if ((group.type ?? item.type) !== null && (group.type ?? item.type) !== undefined) continue; // `use function` / `use const`
+      const name = `${prefix}${String(item.name).replace(/^\\/, '')}`;
+      const alias = (item.alias as Node | null)?.name;
+      this.imports.set(String(alias ?? name.split('\\').pop()).toLowerCase(), name);
+    }
+  }
+
+  /** `Name::class`: the fully qualified name, through the `use` imports (config files have no namespace). */
+  private className(node: Node): string {
+    const what = node.what as Node;
+    if (what.kind !== 'name') throw new Unsupported(`${describe(what)}::class is not supported`, line(node));
+    const name = String(what.name);
+    if (what.resolution === 'fqn') return name.replace(/^\\/, '');
+    const [first, ...rest] = name.split('\\');
+    const imported = this.imports.get(first!.toLowerCase());
+    return imported ? [imported, ...rest].join('\\') : name;
   }
 
   /** Top-level `$name = expression;`, as some config files compute a value once. */
@@ -162,6 +194,7 @@ class Evaluator {
       case 'offsetlookup':
         return this.offset(node, scope, false);
       case 'staticlookup':
+        if (String((node.offset as Node).name).toLowerCase() === 'class') return this.className(node);
         throw new Unsupported(`the class constant ${staticName(node)} is not supported`, line(node));
     }
     throw new Unsupported(`${describe(node)} is not supported`, line(node));
@@ -182,7 +215,15 @@ class Evaluator {
         continue;
       }
       if (item.byRef) throw new Unsupported('a reference (&) in an array is not supported', line(item));
-      const value = this.value(item.value as Node, scope);
+      let value: PhpValue;
+      try {
+        value = this.value(item.value as Node, scope);
+      } catch (error) {
+        const skip = this.options.skipUnsupported;
+        if (!skip || !(error instanceof Unsupported)) throw error;
+        skip(`${this.options.displayName}:${error.line ?? line(item) ?? '?'}`, error.message);
+        continue;
+      }
       if (item.unpack) {
         if (!(value instanceof PhpArray)) throw new Unsupported('only arrays can be unpacked with ...', line(item));
         for (const [key, inner] of value.entries) typeof key === 'number' ? out.push(inner) : out.set(key, inner);
