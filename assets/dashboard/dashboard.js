@@ -168,8 +168,8 @@
     const last = stats.samples[stats.samples.length - 1];
     $('stat-in').textContent = last ? formatRate(last[2]) : '0';
     $('stat-out').textContent = last ? formatRate(last[3]) : '0';
-    drawChart($('chart-connections'), stats.samples, [{ index: 1, class: 'out' }], stats.interval, true);
-    drawChart($('chart-messages'), stats.samples, [{ index: 2, class: 'in' }, { index: 3, class: 'out' }], stats.interval, false);
+    lastStats = stats;
+    drawCharts();
   }
 
   const SVG = 'http://www.w3.org/2000/svg';
@@ -180,19 +180,36 @@
     return node;
   }
 
+  /** The top of the y axis: a round number, and for counts a multiple of 4 so that every grid line is a whole number. */
   function niceMax(value, integer) {
-    if (value <= 0) return integer ? 4 : 1;
-    const power = 10 ** Math.floor(Math.log10(value));
-    for (const step of [1, 2, 2.5, 5, 10]) if (step * power >= value) return Math.max(step * power, integer ? 4 : 0);
-    return value;
+    const target = integer ? Math.max(1, Math.ceil(value / 4)) : value / 4;
+    if (target <= 0) return 1;
+    const power = 10 ** Math.floor(Math.log10(target));
+    for (const step of [1, 2, 2.5, 5, 10]) {
+      if (integer && step === 2.5) continue;
+      if (step * power >= target) return step * power * 4;
+    }
+    return target * 4;
   }
 
-  /** A line chart of the last hour: x = time (now at the right), y = 0..a rounded maximum. */
+  /**
+   * A line chart of up to the last hour, now at the right: the window grows
+   * with the samples there are (5 minutes at least), so a young server's
+   * chart is not a sliver. Drawn at the element's own width, so text keeps
+   * its size on a phone.
+   */
   function drawChart(node, samples, series, interval, integer) {
-    const width = 600, height = 170, left = 38, right = 8, top = 8, bottom = 22;
+    const width = Math.max(280, Math.round(node.getBoundingClientRect().width) || 600);
+    const height = 170, left = 38, right = 10, top = 8, bottom = 22;
+    node.setAttribute('viewBox', `0 0 ${width} ${height}`);
     const now = Date.now();
-    const from = now - 3600 * 1000;
-    const max = niceMax(Math.max(0, ...samples.flatMap((sample) => series.map((s) => sample[s.index]))), integer);
+    const oldest = samples.length ? samples[0][0] : now;
+    const spanMinutes = Math.min(60, Math.max(5, Math.ceil((now - oldest) / 300000) * 5));
+    const from = now - spanMinutes * 60000;
+    const label = document.querySelector(`[data-span-for="${node.id}"]`);
+    if (label) label.textContent = spanMinutes === 60 ? 'last hour' : `last ${spanMinutes} minutes`;
+    const visible = samples.filter((sample) => sample[0] >= from);
+    const max = niceMax(Math.max(0, ...visible.flatMap((sample) => series.map((s) => sample[s.index]))), integer);
     const x = (time) => left + ((time - from) / (now - from)) * (width - left - right);
     const y = (value) => top + (1 - value / max) * (height - top - bottom);
     const parts = [];
@@ -201,11 +218,11 @@
       parts.push(svg('line', { class: 'grid', x1: left, x2: width - right, y1: y(value), y2: y(value) }));
       parts.push(svg('text', { class: 'axis', x: left - 6, y: y(value) + 4, 'text-anchor': 'end' }, integer ? String(Math.round(value)) : formatRate(value)));
     }
-    for (let minutes = 60; minutes >= 0; minutes -= 15) {
-      const time = now - minutes * 60 * 1000;
-      parts.push(svg('text', { class: 'axis', x: x(time), y: height - 5, 'text-anchor': minutes === 0 ? 'end' : minutes === 60 ? 'start' : 'middle' }, minutes === 0 ? 'now' : `-${minutes}m`));
+    const tick = spanMinutes <= 5 ? 1 : spanMinutes <= 10 ? 2 : spanMinutes <= 30 ? 5 : 15;
+    for (let minutes = spanMinutes; minutes >= 0; minutes -= tick) {
+      const anchor = minutes === 0 ? 'end' : minutes === spanMinutes ? 'start' : 'middle';
+      parts.push(svg('text', { class: 'axis', x: x(now - minutes * 60000), y: height - 5, 'text-anchor': anchor }, minutes === 0 ? 'now' : `-${minutes}m`));
     }
-    const visible = samples.filter((sample) => sample[0] >= from);
     for (const s of series) {
       if (visible.length === 0) continue;
       // A gap longer than two intervals (the server was down) breaks the line.
@@ -221,9 +238,22 @@
         parts.push(svg('path', { class: `area ${s.class}`, d: `${d}L${x(lastSample[0]).toFixed(1)},${y(0)}L${x(first[0]).toFixed(1)},${y(0)}Z` }));
       }
       parts.push(svg('path', { class: `line ${s.class}`, d }));
+      parts.push(svg('circle', { class: `dot ${s.class}`, cx: x(lastSample[0]).toFixed(1), cy: y(lastSample[s.index]).toFixed(1), r: 3.5 }));
     }
     node.replaceChildren(...parts);
   }
+
+  let lastStats = null;
+  function drawCharts() {
+    if (!lastStats) return;
+    drawChart($('chart-connections'), lastStats.samples, [{ index: 1, class: 'out' }], lastStats.interval, true);
+    drawChart($('chart-messages'), lastStats.samples, [{ index: 2, class: 'in' }, { index: 3, class: 'out' }], lastStats.interval, false);
+  }
+  let resizing = null;
+  window.addEventListener('resize', () => {
+    clearTimeout(resizing);
+    resizing = setTimeout(drawCharts, 100);
+  });
 
   // ---- channels and members -----------------------------------------------
   async function refreshChannels() {

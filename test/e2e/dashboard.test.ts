@@ -301,23 +301,54 @@ describe('dashboard', () => {
         const html = await page.content();
         for (const secret of SECRETS) assert.ok(!html.includes(secret), 'a secret appeared in the page');
 
-        if (SCREENSHOTS) {
-          mkdirSync(SCREENSHOTS, { recursive: true });
-          // Two samples draw the charts' first segment.
-          await page.waitForFunction(() => document.querySelectorAll('#chart-connections path.line').length > 0, undefined, { timeout: 25_000 });
-          await page.locator('#publish-channel').fill('dashboard-news');
-          await page.locator('#publish-submit').click();
-          await page.locator('#publish-result.ok').waitFor({ timeout: 10_000 });
-          await page.screenshot({ path: join(SCREENSHOTS, 'dashboard-desktop.png'), fullPage: true });
-          await page.setViewportSize({ width: 390, height: 844 });
-          await page.screenshot({ path: join(SCREENSHOTS, 'dashboard-phone.png') });
-        }
         // Laid out for a phone: nothing wider than the screen.
         await page.setViewportSize({ width: 390, height: 844 });
         const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
         assert.ok(overflow <= 0, `the page is ${overflow}px wider than a phone's screen`);
         assert.deepEqual(pageErrors, []);
       } finally {
+        await context.close();
+      }
+    });
+
+    it('saves screenshots for the docs (UPDATE_SCREENSHOTS=1)', { skip: SCREENSHOTS === undefined }, async () => {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+      const page = await context.newPage();
+      const api = apiClient(server);
+      const people = ['Alice', 'Bob', 'Carol', 'Dave'];
+      const traffic: NodeJS.Timeout[] = [];
+      try {
+        await signIn(page, server.url, APP, SECRET);
+        const rooms: Channel[] = [];
+        for (const [index, name] of people.entries()) {
+          const client = await connect({ user: { user_id: `user-${index + 1}`, user_info: { name } } });
+          const room = client.subscribe('presence-lobby');
+          await subscribed(room);
+          rooms.push(room);
+          client.subscribe(index % 2 ? 'orders' : 'private-notifications-1');
+          await new Promise((resolve) => setTimeout(resolve, 4000));
+        }
+        let n = 0;
+        traffic.push(setInterval(() => void api.trigger('orders', 'OrderShipped', { order: ++n }).catch(() => undefined), 700));
+        traffic.push(setInterval(() => rooms[n % rooms.length]!.trigger('client-typing', { typing: n % 2 === 0 }), 1100));
+        // About a minute of samples draws the charts.
+        await new Promise((resolve) => setTimeout(resolve, 60_000));
+        traffic.splice(0).forEach(clearInterval);
+        await page.locator('#publish-channel').fill('orders');
+        await page.locator('#publish-event').fill('test-event');
+        await page.locator('#publish-submit').click();
+        await page.locator('#publish-result.ok').waitFor({ timeout: 10_000 });
+        await page.locator('#channels tr[data-channel="presence-lobby"]').click();
+        await page.locator('#members li[data-user="user-4"]').waitFor({ timeout: 10_000 });
+        await page.evaluate(() => window.scrollTo(0, 0));
+        mkdirSync(SCREENSHOTS!, { recursive: true });
+        await page.screenshot({ path: join(SCREENSHOTS!, 'dashboard-desktop.png'), fullPage: true });
+        await page.setViewportSize({ width: 390, height: 844 });
+        await page.evaluate(() => window.scrollTo(0, 0));
+        await page.waitForTimeout(300);
+        await page.screenshot({ path: join(SCREENSHOTS!, 'dashboard-phone.png') });
+      } finally {
+        traffic.forEach(clearInterval);
         await context.close();
       }
     });

@@ -153,12 +153,12 @@ describe('the package installed from its tarball', { timeout: 120_000 }, () => {
   it('carries the built CLI, README, LICENSE and every doc, and nothing else', async (t) => {
     const listing = await runCommand('tar', ['-tzf', tarball], { cwd: root });
     const files = listing.stdout.trim().split('\n').map((path) => path.replace(/^package\//, ''));
-    for (const file of ['package.json', 'README.md', 'LICENSE', 'dist/cli/index.js', 'dist/index.js', 'dist/index.d.ts']) {
+    for (const file of ['package.json', 'README.md', 'LICENSE', 'dist/cli/index.js', 'dist/index.js', 'dist/index.d.ts', 'assets/dashboard/index.html']) {
       assert.ok(files.includes(file), `${file} is in the package`);
     }
-    for (const doc of readdirSync(join(REPO, 'docs'))) assert.ok(files.includes(`docs/${doc}`), `docs/${doc} is in the package`);
+    for (const doc of readdirSync(join(REPO, 'docs')).filter((name) => name.endsWith('.md'))) assert.ok(files.includes(`docs/${doc}`), `docs/${doc} is in the package`);
     assert.deepEqual(
-      files.filter((file) => !/^(package\.json|README\.md|LICENSE|docs\/[^/]+\.md|dist\/.+\.(js|d\.ts|js\.map))$/.test(file)),
+      files.filter((file) => !/^(package\.json|README\.md|LICENSE|docs\/[^/]+\.md|docs\/images\/[^/]+\.png|assets\/dashboard\/[^/]+|dist\/.+\.(js|d\.ts|js\.map))$/.test(file)),
       [],
     );
     assert.match(readFileSync(join(project, 'node_modules', PACKAGE.name, 'LICENSE'), 'utf8'), /^MIT License/);
