@@ -107,7 +107,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   if (cluster instanceof RedisCluster) metrics?.watchRedis(() => cluster.redisAvailable);
   const observer = createObserver(logger, config.debug, options.hooks);
   const pulse = config.server.pulse ? new PulseRecorder(config.server.pulse, logger) : undefined;
-  if (pulse) logger.info(`Laravel Pulse: message counts to ${pulse.describe()}`);
+  if (pulse) logger.info(pulse.startLine());
   const apps = await createApplicationProvider(config, logger, metrics?.appStoreQueried());
   const protocol = new PusherServer({
     apps,

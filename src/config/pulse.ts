@@ -80,6 +80,8 @@ export interface PulseRecording {
   readonly ingestInterval: number;
   readonly sampleRate: number;
   readonly ingest: PulseIngest;
+  /** Where Pulse's settings were read (config/pulse.php …); null: the environment only. */
+  readonly source: string | null;
 }
 
 function invalid(key: string, value: unknown, expected: string): never {
@@ -137,5 +139,10 @@ export function toPulse(section: z.infer<typeof pulseSchema>, interval: unknown,
   if (recorderRate !== null && !(recorderRate >= 0 && recorderRate <= 1)) {
     invalid(`${settings.source}: recorders[${MESSAGES_RECORDER}::class].sample_rate`, recorderRate, 'expected a number from 0 to 1');
   }
-  return { ingestInterval: ingestInterval(interval), sampleRate: section?.sample_rate ?? recorderRate ?? 1, ingest: ingest(section, context) };
+  return {
+    ingestInterval: ingestInterval(interval),
+    sampleRate: section?.sample_rate ?? recorderRate ?? 1,
+    ingest: ingest(section, context),
+    source: settings.source,
+  };
 }

@@ -47,9 +47,16 @@ export class PulseRecorder {
     this.timer.unref();
   }
 
-  /** Where the counts go, for the start-up line. */
+  /** Where the counts go, for log lines. */
   describe(): string {
     return `${this.sink.describe()}, every ${this.config.ingestInterval} s`;
+  }
+
+  /** The start-up line: where the counts go, their sampling, and where Pulse's settings were read. */
+  startLine(): string {
+    const { sampleRate, source } = this.config;
+    const sampling = sampleRate < 1 ? `, ${sampleRate * 100}% of messages` : '';
+    return `Laravel Pulse: message counts to ${this.describe()}${sampling} (Pulse's settings: ${source ?? 'environment'})`;
   }
 
   observer(): Partial<ProtocolObserver> {

@@ -136,7 +136,7 @@ describe("Laravel Pulse's Redis ingest", () => {
     assert.doesNotMatch(started.output(), FAILED);
   });
 
-  it("is turned on by config/pulse.php registering Reverb's recorder, with its sample rate, driver and Redis connection", async () => {
+  it("is turned on by config/pulse.php registering Reverb's recorder, with the driver of .env and Laravel's Redis prefix", async () => {
     const redis = await redisServer();
     const dir = mkdtempSync(join(tmpdir(), 'reverb-pulse-'));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
