@@ -108,7 +108,7 @@
   function start(apps) {
     state.apps = apps;
     const select = $('app-select');
-    select.replaceChildren(...apps.map((app) => el('option', { value: app.id, text: app.id })));
+    select.replaceChildren(...apps.map((app) => el('option', { value: app.id, text: app.enabled === false ? `${app.id} (disabled)` : app.id })));
     const remembered = sessionStorage.getItem('reverb-dashboard-app');
     const initial = apps.some((app) => app.id === remembered) ? remembered : apps[0] && apps[0].id;
     select.value = initial;

@@ -18,7 +18,7 @@ const SESSION_SECONDS = 12 * 60 * 60;
 
 export interface Credentials {
   /** The secret of an app by id; undefined for unknown apps. */
-  secretOf(appId: string): string | undefined;
+  secretOf(appId: string): Promise<string | undefined>;
   readonly token: string | null;
 }
 
@@ -37,20 +37,20 @@ export function issueSession(scope: Scope, key: string, now = Date.now()): strin
 }
 
 /** The scope of a valid, unexpired session value; undefined otherwise. */
-export function verifySession(value: string | undefined, credentials: Credentials, now = Date.now()): Scope | undefined {
+export async function verifySession(value: string | undefined, credentials: Credentials, now = Date.now()): Promise<Scope | undefined> {
   if (!value) return undefined;
   const parts = value.split('.');
   if (parts.length !== 3) return undefined;
   const [encoded, expiry, signed] = parts as [string, string, string];
   if (!/^\d{1,12}$/.test(expiry) || Number(expiry) * 1000 < now) return undefined;
   const scope = Buffer.from(encoded, 'base64url').toString();
-  const key = scope === ALL_APPS ? credentials.token : credentials.secretOf(scope);
+  const key = scope === ALL_APPS ? credentials.token : await credentials.secretOf(scope);
   if (!key) return undefined;
   return safeEqual(signed, signature(key, `${encoded}.${expiry}`)) ? scope : undefined;
 }
 
 /** The scope and signing key a login earns, or undefined for wrong credentials. */
-export function checkLogin(body: Record<string, unknown>, credentials: Credentials): { scope: Scope; key: string } | undefined {
+export async function checkLogin(body: Record<string, unknown>, credentials: Credentials): Promise<{ scope: Scope; key: string } | undefined> {
   const { token } = credentials;
   if (typeof body.token === 'string') {
     // Compared even when no token is configured, so the answer takes the same time.
@@ -58,7 +58,7 @@ export function checkLogin(body: Record<string, unknown>, credentials: Credentia
     return matches && token ? { scope: ALL_APPS, key: token } : undefined;
   }
   if (typeof body.app_id !== 'string' || typeof body.secret !== 'string') return undefined;
-  const secret = credentials.secretOf(body.app_id);
+  const secret = await credentials.secretOf(body.app_id);
   const matches = safeEqual(body.secret, secret ?? '\0no such app');
   return matches && secret ? { scope: body.app_id, key: secret } : undefined;
 }

@@ -16,6 +16,7 @@
  * the app of the session (403). Bad input is a 4xx with the reason.
  */
 import { ClusterUnavailable } from '../protocol/cluster.js';
+import { ApplicationsUnavailable } from '../protocol/apps.js';
 import type { PusherServer } from '../protocol/server.js';
 import type { AppRuntime } from '../protocol/app.js';
 import { channelKind } from '../protocol/channels/names.js';
@@ -106,28 +107,29 @@ export function dashboardRoutes(options: RoutesOptions): (request: ApiRequest, p
   const { server } = options;
   const throttle = new LoginThrottle();
   const credentials: Credentials = {
-    secretOf: (appId) => server.appsById.get(appId)?.config.secret,
+    secretOf: async (appId) => (await server.findApp(appId))?.config.secret,
     token: options.token,
   };
 
-  const session = (request: ApiRequest): Scope | undefined => verifySession(readCookie(request.headers.cookie), credentials);
+  const session = (request: ApiRequest): Promise<Scope | undefined> => verifySession(readCookie(request.headers.cookie), credentials);
 
   async function login(request: ApiRequest): Promise<ApiResponse> {
     const address = request.remoteAddress ?? '';
     const wait = throttle.retryAfter(address);
     if (wait > 0) return errorResponse(429, 'Too many failed logins: try again later.', { 'Retry-After': String(wait) });
-    const granted = checkLogin(jsonBody(request), credentials);
+    const granted = await checkLogin(jsonBody(request), credentials);
     if (!granted) {
       throttle.failed(address);
       return errorResponse(401, 'Wrong app id and secret, or wrong token.');
     }
     const cookie = sessionCookie(issueSession(granted.scope, granted.key), options.base, options.secureCookie);
-    return { ...json({ apps: visibleApps(granted.scope) }), headers: { 'Set-Cookie': cookie } };
+    return { ...json({ apps: await visibleApps(granted.scope) }), headers: { 'Set-Cookie': cookie } };
   }
 
-  function visibleApps(scope: Scope): { id: string }[] {
-    if (scope !== ALL_APPS) return [{ id: scope }];
-    return [...server.appsById.values()].map((app) => ({ id: app.id }));
+  /** The session's app, or every app the provider knows (a database provider's too, not only those loaded here). */
+  async function visibleApps(scope: Scope): Promise<{ id: string; enabled: boolean }[]> {
+    const configs = scope === ALL_APPS ? await server.apps.all() : [(await server.findApp(scope))?.config].filter((config) => config !== undefined);
+    return configs.map((config) => ({ id: config.id, enabled: config.enabled }));
   }
 
   async function stats(app: AppRuntime): Promise<ApiResponse> {
@@ -176,6 +178,7 @@ export function dashboardRoutes(options: RoutesOptions): (request: ApiRequest, p
   }
 
   function publish(app: AppRuntime, request: ApiRequest): ApiResponse {
+    if (!app.config.enabled) return errorResponse(403, 'Application is disabled.');
     const body = jsonBody(request);
     const channel = channelName(body.channel, '', app.config);
     const name = eventName(body.event, '', app.config);
@@ -187,7 +190,7 @@ export function dashboardRoutes(options: RoutesOptions): (request: ApiRequest, p
   async function appRoute(request: ApiRequest, method: string, scope: Scope, segments: string[]): Promise<ApiResponse> {
     const appId = decodeSegment(segments[0]!);
     if (!allows(scope, appId)) return errorResponse(403, 'This session is for another app.');
-    const app = server.appsById.get(appId);
+    const app = await server.findApp(appId);
     if (!app) return errorResponse(404, `No matching application for ID [${appId.slice(0, 100)}].`);
     const rest = segments.slice(1);
     const route = rest.length === 3 && rest[0] === 'channels' && rest[2] === 'members' ? 'members' : rest.join('/');
@@ -231,10 +234,10 @@ export function dashboardRoutes(options: RoutesOptions): (request: ApiRequest, p
       return { ...json({}), headers: { 'Set-Cookie': clearedCookie(options.base, options.secureCookie) } };
     }
     if (!path.startsWith('/api/')) return errorResponse(404, 'Not found.');
-    const scope = session(request);
+    const scope = await session(request);
     if (scope === undefined) return errorResponse(401, 'Not signed in (or the session expired).');
     if (path === '/api/session') {
-      return method === 'GET' ? json({ scope: scope === ALL_APPS ? 'all' : 'app', apps: visibleApps(scope) }) : errorResponse(405, 'Method not allowed.', { Allow: 'GET' });
+      return method === 'GET' ? json({ scope: scope === ALL_APPS ? 'all' : 'app', apps: await visibleApps(scope) }) : errorResponse(405, 'Method not allowed.', { Allow: 'GET' });
     }
     const segments = path.slice(1).split('/');
     if (segments[1] !== 'apps' || segments.length < 4 || segments.some((segment) => segment === '')) return errorResponse(404, 'Not found.');
@@ -246,6 +249,9 @@ export function dashboardRoutes(options: RoutesOptions): (request: ApiRequest, p
       return withHeaders(await route(request, path));
     } catch (error) {
       if (error instanceof BadRequest) return withHeaders(errorResponse(error.status, error.message, error.headers));
+      if (error instanceof ApplicationsUnavailable) {
+        return withHeaders(errorResponse(503, `The application cannot be looked up: ${error.message}.`, { 'Retry-After': '1' }));
+      }
       throw error;
     }
   };

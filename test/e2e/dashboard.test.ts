@@ -161,12 +161,12 @@ describe('dashboard', () => {
     it('gives an app session that app only, and a token session every app', async () => {
       const appCookie = await login(server, { app_id: APP, secret: SECRET });
       const session = JSON.parse((await call(`${server.url}/dashboard/api/session`, { headers: { Cookie: appCookie } })).body);
-      assert.deepEqual(session, { scope: 'app', apps: [{ id: APP }] });
+      assert.deepEqual(session, { scope: 'app', apps: [{ id: APP, enabled: true }] });
       assert.equal((await call(`${server.url}/dashboard/api/apps/${OTHER.app_id}/stats`, { headers: { Cookie: appCookie } })).status, 403);
 
       const tokenCookie = await login(server, { token: TOKEN });
       const all = JSON.parse((await call(`${server.url}/dashboard/api/session`, { headers: { Cookie: tokenCookie } })).body);
-      assert.deepEqual(all, { scope: 'all', apps: [{ id: APP }, { id: OTHER.app_id }] });
+      assert.deepEqual(all, { scope: 'all', apps: [{ id: APP, enabled: true }, { id: OTHER.app_id, enabled: true }] });
       for (const app of [APP, OTHER.app_id]) {
         const stats = await call(`${server.url}/dashboard/api/apps/${app}/stats`, { headers: { Cookie: tokenCookie } });
         assert.equal(stats.status, 200);
