@@ -11,18 +11,9 @@ import { apiClient, eventually } from '../helpers/clients.js';
 import { startCluster } from '../helpers/cluster.js';
 import { DEFAULT_APP } from '../helpers/server.js';
 import { RawClient } from '../helpers/ws-client.js';
+import { scrapeMetrics } from '../helpers/metrics.js';
 
-async function scrape(url: string): Promise<Map<string, number>> {
-  const response = await fetch(`${url}/metrics`);
-  assert.equal(response.status, 200);
-  const values = new Map<string, number>();
-  for (const line of (await response.text()).split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const at = line.lastIndexOf(' ');
-    values.set(line.slice(0, at), Number(line.slice(at + 1)));
-  }
-  return values;
-}
+const scrape = (url: string) => scrapeMetrics(url);
 
 describe('metrics of the Redis link', () => {
   it('times every command by name, and counts the ones that fail', { timeout: 60_000 }, async () => {

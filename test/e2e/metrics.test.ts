@@ -11,24 +11,13 @@ import { DEFAULT_APP, freePort, serverForSuite, startServer, type StartedServer,
 import { RawClient } from '../helpers/ws-client.js';
 import { startCluster } from '../helpers/cluster.js';
 import { WebhookReceiver } from '../helpers/webhook-receiver.js';
+import { scrapeMetrics } from '../helpers/metrics.js';
 
 const TOKEN = 'scrape-token';
 const LIMITED: TestApp = { ...DEFAULT_APP, app_id: 'limited', key: 'limited-key', secret: 'limited-secret', max_messages_per_second: 5 };
 const { app_id: APP, key, secret } = DEFAULT_APP;
 
-/** `name{labels}` -> value, from the Prometheus text format. */
-async function scrape(url: string, token = TOKEN): Promise<Map<string, number>> {
-  const response = await fetch(`${url}/metrics`, { headers: token ? { Authorization: `Bearer ${token}` } : {} });
-  assert.equal(response.status, 200);
-  assert.match(response.headers.get('content-type') ?? '', /^text\/plain/);
-  const values = new Map<string, number>();
-  for (const line of (await response.text()).split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const at = line.lastIndexOf(' ');
-    values.set(line.slice(0, at), Number(line.slice(at + 1)));
-  }
-  return values;
-}
+const scrape = (url: string, token = TOKEN) => scrapeMetrics(url, token);
 
 describe('metrics', () => {
   let server: StartedServer;

@@ -18,6 +18,7 @@ import { join, resolve } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { serializeCountEntry } from '../../src/pulse/php-serialize.js';
+import { PulseRedisIngest } from '../../src/pulse/redis-ingest.js';
 import { apiClient, connectPusherJs, eventually, waitFor } from '../helpers/clients.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
 import { DEFAULT_APP, freePort, startServer, type StartedServer, type StartOptions, type TestApp } from '../helpers/server.js';
@@ -175,5 +176,33 @@ describe("Laravel Pulse's Redis ingest", () => {
     await started.waitForOutput(RECOVERED, 15_000);
     await eventually(async () => assert.deepEqual(tally(await entries(redis, STREAM)), { [DEFAULT_APP.app_id]: { sent: 4, received: 4 } }), 5000);
     assert.equal(started.output().match(new RegExp(FAILED.source, 'g'))?.length, 1);
+  });
+
+  it("trims the stream as Pulse's RedisIngest::trim() does, with Pulse's odds", async () => {
+    const redis = await redisServer();
+    const connection = { url: null, host: '127.0.0.1', port: redis.port, username: null, password: null, database: 0, prefix: '' };
+    const client = new Redis(redis.port, '127.0.0.1');
+    cleanups.push(() => client.disconnect());
+    const second = Math.floor(Date.now() / 1000);
+    const thousand = [{ second, appId: 'app', sent: 1000, received: 0 }];
+    const ingest = (trim: { maxLength: number } | { keepMs: number }, trimLottery: [number, number]) => {
+      const sink = new PulseRedisIngest({ driver: 'redis', redis: connection, stream: STREAM, trim, trimLottery });
+      cleanups.push(() => sink.close());
+      // Written once the connection is ready (before, a write fails at once and writes nothing).
+      return eventually(() => sink.write(thousand));
+    };
+    // Odds 0 in 1: never trimmed.
+    await ingest({ maxLength: 10 }, [0, 1]);
+    assert.equal(await client.xlen(STREAM), 1000);
+    // 1 in 1, MAXLEN ~ 10: whole stream nodes (100 entries) go, at least 10 entries stay.
+    await ingest({ maxLength: 10 }, [1, 1]);
+    const trimmed = await client.xlen(STREAM);
+    assert.ok(trimmed >= 10 && trimmed <= 100, `${trimmed} entries left`);
+    // MINID ~ now - keep: nothing is that old with a day to keep; everything written before now with none.
+    await ingest({ keepMs: 86_400_000 }, [1, 1]);
+    assert.equal(await client.xlen(STREAM), trimmed + 1000);
+    await sleep(5);
+    await ingest({ keepMs: 0 }, [1, 1]);
+    assert.ok((await client.xlen(STREAM)) < trimmed + 1000, 'older nodes trimmed by MINID');
   });
 });

@@ -1,29 +1,17 @@
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/index.js';
 import { evaluateWithPhp } from '../../src/config/laravel/php.js';
 import { evaluatePhpConfig } from '../../src/config/php/evaluate.js';
+import { project, removeProjects } from '../helpers/project.js';
 
 const FIXTURES = resolve(import.meta.dirname, '../fixtures');
 const hasPhp = (await evaluateWithPhp('php', { mode: 'file', base: FIXTURES, file: join(FIXTURES, 'php/constructs.php'), env: { PATH: process.env.PATH }, displayName: (p) => p }).catch(() => undefined)) !== undefined;
 const needsPhp = hasPhp ? {} : { skip: 'php is not installed (apt-get install php-cli)' };
 
-const dirs: string[] = [];
-function project(files: Record<string, string> = {}): string {
-  const dir = mkdtempSync(join(tmpdir(), 'reverb-laravel-'));
-  dirs.push(dir);
-  for (const [name, content] of Object.entries(files)) {
-    mkdirSync(dirname(join(dir, name)), { recursive: true });
-    writeFileSync(join(dir, name), content);
-  }
-  return dir;
-}
-after(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
+after(removeProjects);
 
 const ENV = {
   V_TRUE: 'true', V_PAREN_TRUE: '(true)', V_FALSE: 'FALSE', V_PAREN_FALSE: '(false)', V_NULL: 'null', V_PAREN_NULL: '(null)',

@@ -5,33 +5,23 @@
  * servers.reverb.pulse keys as Reverb's server would have it.
  */
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/index.js';
 import { intervalMilliseconds, laravelPulseSettings, type LaravelPulseSettings } from '../../src/config/laravel/pulse.js';
 import { evaluatePhpConfig } from '../../src/config/php/evaluate.js';
 import { toPulse, type PulseContext } from '../../src/config/pulse.js';
+import { project, removeProjects } from '../helpers/project.js';
 
 const FIXTURES = resolve(import.meta.dirname, '../fixtures');
 const PULSE_PHP = join(FIXTURES, 'laravel-pulse/config/pulse.php');
 const APP_ENV = { REVERB_APP_ID: '1', REVERB_APP_KEY: 'key', REVERB_APP_SECRET: 'secret' };
 
-const dirs: string[] = [];
-function project(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'reverb-pulse-'));
-  dirs.push(dir);
-  cpSync(join(FIXTURES, 'laravel/config/reverb.php'), join(dir, 'config/reverb.php'), { recursive: true });
-  for (const [name, content] of Object.entries(files)) {
-    mkdirSync(dirname(join(dir, name)), { recursive: true });
-    writeFileSync(join(dir, name), content);
-  }
-  return dir;
-}
-after(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
+after(removeProjects);
+
+/** A Laravel project with the published config/reverb.php and `files`. */
+const laravelProject = (files: Record<string, string>) => project({ 'config/reverb.php': readFileSync(join(FIXTURES, 'laravel/config/reverb.php'), 'utf8'), ...files });
 
 const MYSQL = { driver: 'mysql', url: null, host: 'db', port: 3306, database: 'app', username: 'root', password: '', prefix: '' } as const;
 
@@ -44,6 +34,12 @@ function context(settings: Partial<LaravelPulseSettings>): PulseContext {
 }
 
 const REGISTERED = { recorder: { enabled: true, sampleRate: 0.5 } };
+
+/** The redis ingest settings of a connection (Laravel's defaults but for `redis`), prefix, trim and lottery. */
+function redisIngest(redis: Record<string, unknown>, prefix: string, trim: unknown, trimLottery: [number, number]): unknown {
+  const connection = { url: null, host: '127.0.0.1', port: 6379, username: null, password: null, database: 0, ...redis, prefix };
+  return { driver: 'redis', redis: connection, stream: `${prefix}laravel:pulse:ingest`, trim, trimLottery };
+}
 
 describe("Laravel Pulse's settings", () => {
   it("are Pulse's environment defaults without config/pulse.php", () => {
@@ -100,13 +96,7 @@ describe("Laravel Pulse's settings", () => {
     assert.throws(() => toPulse(none, 15, context({ ...REGISTERED, databaseConnection: 'lite' })), /the lite database connection is SQLite; set PULSE_DB_CONNECTION, or PULSE_INGEST_DRIVER=redis/);
 
     const redis = toPulse(none, 15, context({ ...REGISTERED, ingestDriver: 'redis', redisConnection: 'pulse', trimKeep: 1000, trimLottery: [2, 10] }))!;
-    assert.deepEqual(redis.ingest, {
-      driver: 'redis',
-      redis: { url: null, host: 'redis', port: 6379, username: null, password: null, database: 2, prefix: 'laravel_database_' },
-      stream: 'laravel_database_laravel:pulse:ingest',
-      trim: { maxLength: 1000 },
-      trimLottery: [2, 10],
-    });
+    assert.deepEqual(redis.ingest, redisIngest({ host: 'redis', database: 2 }, 'laravel_database_', { maxLength: 1000 }, [2, 10]));
     const overridden = toPulse({ ...none, ingest_driver: 'redis', redis_connection: 'other' }, 15, context(REGISTERED))!;
     assert.deepEqual((overridden.ingest as { trim: unknown }).trim, { keepMs: 7 * 86_400_000 });
     assert.equal((overridden.ingest as { redis: { database: number } }).redis.database, 0);
@@ -154,7 +144,7 @@ describe('config/pulse.php', () => {
     ['read without php', { REVERB_PHP: 'false' }],
   ] as const) {
     it(`turns recording on and sets its sample rate, driver and connection (${mode})`, async () => {
-      const dir = project({
+      const dir = laravelProject({
         'config/pulse.php': readFileSync(PULSE_PHP, 'utf8'),
         '.env': 'PULSE_INGEST_DRIVER=redis\nPULSE_REDIS_CONNECTION=cache\nREDIS_PREFIX=shop:\nREDIS_CACHE_DB=3\nREVERB_MESSAGES_SAMPLE_RATE=0.25\n',
       });
@@ -163,13 +153,7 @@ describe('config/pulse.php', () => {
       assert.equal(pulse.sampleRate, 0.25);
       // PHP without the application cannot call Pulse::defaultVendorCacheKeys(): the evaluator reads it then.
       assert.equal(pulse.source, 'config/pulse.php (read without php)');
-      assert.deepEqual(pulse.ingest, {
-        driver: 'redis',
-        redis: { url: null, host: '127.0.0.1', port: 6379, username: null, password: null, database: 3, prefix: 'shop:' },
-        stream: 'shop:laravel:pulse:ingest',
-        trim: { keepMs: 7 * 86_400_000 },
-        trimLottery: [1, 1000],
-      });
+      assert.deepEqual(pulse.ingest, redisIngest({ database: 3 }, 'shop:', { keepMs: 7 * 86_400_000 }, [1, 1000]));
 
       const off = await loadConfig({ cwd: dir, env: { PATH: process.env.PATH, ...APP_ENV, ...env, REVERB_MESSAGES_RECORDER: 'false' } });
       assert.equal(off.server.pulse, null, 'the recorder disabled in config/pulse.php');
@@ -197,18 +181,12 @@ describe('config/pulse.php', () => {
     'recorders' => array ('Laravel\\\\Reverb\\\\Pulse\\\\Recorders\\\\ReverbMessages' => array ('sample_rate' => 0.5)),
   ),
 );`;
-    const dir = project({ 'bootstrap/cache/config.php': cached });
+    const dir = laravelProject({ 'bootstrap/cache/config.php': cached });
     for (const env of [{}, { REVERB_PHP: 'false' }]) {
       const pulse = (await loadConfig({ cwd: dir, env: { PATH: process.env.PATH, ...env } })).server.pulse!;
       assert.equal(pulse.sampleRate, 0.5);
       assert.match(pulse.source!, /^bootstrap\/cache\/config\.php/);
-      assert.deepEqual(pulse.ingest, {
-        driver: 'redis',
-        redis: { url: null, host: 'redis.internal', port: 6380, username: null, password: null, database: 4, prefix: 'cached_' },
-        stream: 'cached_laravel:pulse:ingest',
-        trim: { maxLength: 500 },
-        trimLottery: [1, 1],
-      });
+      assert.deepEqual(pulse.ingest, redisIngest({ host: 'redis.internal', port: 6380, database: 4 }, 'cached_', { maxLength: 500 }, [1, 1]));
     }
   });
 });
