@@ -11,7 +11,7 @@ import type { WebhookCounters } from '../webhooks/create.js';
 import { loadAssets } from './assets.js';
 import { RecentErrors } from './errors.js';
 import { DebugFeed } from './feed.js';
-import { History } from './history.js';
+import { History, mergeSamples } from './history.js';
 import { dashboardObserver } from './observer.js';
 import { ClusterRelay } from './relay.js';
 import { RedisBus } from './redis-bus.js';
@@ -46,8 +46,10 @@ export class Dashboard {
     this.path = options.config.path;
     if (options.scaling) {
       this.bus = new RedisBus(options.scaling);
-      this.relay = new ClusterRelay(this.bus, this.feed);
-      this.feed.useRelay(this.relay);
+      const relay = new ClusterRelay(this.bus, this.feed, (appId) => this.history.samples(appId));
+      this.history.onSample = (appId, sample) => relay.sampled(appId, sample);
+      this.feed.useRelay(relay);
+      this.relay = relay;
     }
   }
 
@@ -78,7 +80,7 @@ export class Dashboard {
       clustered: this.bus !== undefined,
       page,
       files,
-      history: this.history,
+      samples: (appId) => mergeSamples([this.history.samples(appId), ...(this.relay?.remoteSamples(appId) ?? [])]),
       errors: this.errors,
       streams: this.streams,
     });

@@ -28,7 +28,7 @@ import { ALL_APPS, LoginThrottle, allows, checkLogin, clearedCookie, issueSessio
 import type { Asset } from './assets.js';
 import { DEBUG_EVENT_TYPES, type DebugEventType } from './feed.js';
 import { NO_APP, type RecentErrors } from './errors.js';
-import { SAMPLE_SECONDS, type History } from './history.js';
+import { SAMPLE_SECONDS, type Sample } from './history.js';
 import type { DebugStreams } from './stream.js';
 
 export interface RoutesOptions {
@@ -42,7 +42,8 @@ export interface RoutesOptions {
   readonly clustered: boolean;
   readonly page: Asset;
   readonly files: ReadonlyMap<string, Asset>;
-  readonly history: History;
+  /** An app's samples for the charts: this server's, with the other servers' added when a console watches. */
+  readonly samples: (appId: string) => Sample[];
   readonly errors: RecentErrors;
   readonly streams: DebugStreams;
 }
@@ -144,7 +145,7 @@ export function dashboardRoutes(options: RoutesOptions): (request: ApiRequest, p
       local_connections: app.connections.size,
       clustered: options.clustered,
       interval: SAMPLE_SECONDS,
-      samples: options.history.samples(app.id),
+      samples: options.samples(app.id),
       consoles: options.streams.count,
     });
   }

@@ -415,6 +415,19 @@ describe('dashboard with scaling', () => {
       const relayed = events.at(-1)!;
       assert.equal(relayed.channel, 'cluster-news');
       assert.equal(typeof relayed.node, 'string', 'marked as coming from another server');
+
+      // While a console is open on A, A's charts add up B's samples (B's client is the only connection).
+      const watching = new AbortController();
+      const stream = await fetch(`${a.url}/dashboard/api/apps/${APP}/events`, { headers: { Cookie: cookie }, signal: watching.signal });
+      try {
+        await eventually(async () => {
+          const stats = JSON.parse((await call(`${a.url}/dashboard/api/apps/${APP}/stats`, { headers: { Cookie: cookie } })).body);
+          assert.ok((stats.samples as number[][]).some((sample) => sample[1] === 1), JSON.stringify(stats.samples));
+        }, 25_000);
+      } finally {
+        watching.abort();
+        await stream.body?.cancel().catch(() => undefined);
+      }
     } finally {
       onB.disconnect();
     }

@@ -9,6 +9,7 @@ import { ALL_APPS, LoginThrottle, checkLogin, issueSession, readCookie, verifySe
 import { Ring } from '../../src/dashboard/ring.js';
 import { DebugFeed, type DebugEvent } from '../../src/dashboard/feed.js';
 import { ClusterRelay, type RelayBus } from '../../src/dashboard/relay.js';
+import { mergeSamples, type Sample } from '../../src/dashboard/history.js';
 
 function credentials(secrets: Record<string, string>, token: string | null = 'the-token'): Credentials {
   return { secretOf: async (appId) => secrets[appId], token };
@@ -108,13 +109,13 @@ describe('dashboard relay', () => {
     let time = 0;
     const bus = new FakeBus('node-b');
     const feed = new DebugFeed();
-    const relay = new ClusterRelay(bus, feed, () => time);
+    const relay = new ClusterRelay(bus, feed, () => [], () => time);
     feed.useRelay(relay);
     relay.start();
     try {
       assert.ok(feed.idle);
       if (feed.active('app1')) feed.emit(event('app1'));
-      assert.deepEqual(bus.published, []);
+      assert.equal(bus.published.length, 0);
 
       // Server A says it watches app1.
       bus.handlers.get('dashboard:watch')!(JSON.stringify({ n: 'node-a', a: 'app1', w: 1 }));
@@ -161,5 +162,40 @@ describe('dashboard relay', () => {
     }
     assert.ok(!bus.handlers.has('dashboard:events:app1'), 'unsubscribed when the last console closed');
     assert.deepEqual(bus.published.at(-1), ['dashboard:watch', JSON.stringify({ n: 'node-a', a: 'app1', w: 0 })]);
+  });
+
+  it("sends a new watcher its last hour of samples, then each new one, and adds up the other servers'", () => {
+    const mine: Sample[] = [[10_000, 2, 1, 3], [20_000, 3, 0.5, 2]];
+    const b = new FakeBus('node-b');
+    const relayB = new ClusterRelay(b, new DebugFeed(), () => mine);
+    relayB.start();
+    const a = new FakeBus('node-a');
+    const feedA = new DebugFeed();
+    const relayA = new ClusterRelay(a, feedA, () => []);
+    feedA.useRelay(relayA);
+    relayA.start();
+    const stop = feedA.watch('app1', () => undefined);
+    try {
+      // A's announcement reaches B, B's answer reaches A.
+      b.handlers.get('dashboard:watch')!(a.published[0]![1]);
+      assert.deepEqual(b.published.map(([topic]) => topic), ['dashboard:events:app1']);
+      relayB.sampled('app1', [30_000, 4, 1, 1]);
+      relayB.sampled('app2', [30_000, 9, 9, 9]);
+      assert.equal(b.published.length, 2, 'only the watched app');
+      for (const [, message] of b.published) a.handlers.get('dashboard:events:app1')!(message);
+      assert.deepEqual(relayA.remoteSamples('app1'), [[...mine, [30_000, 4, 1, 1]]]);
+      assert.deepEqual(
+        mergeSamples([[[20_000, 1, 0.25, 1], [40_000, 1, 0, 0]], ...relayA.remoteSamples('app1')]),
+        [[10_000, 2, 1, 3], [20_000, 4, 0.75, 3], [30_000, 4, 1, 1], [40_000, 1, 0, 0]],
+      );
+      // A repeated announcement does not send the hour again.
+      b.handlers.get('dashboard:watch')!(a.published[0]![1]);
+      assert.equal(b.published.length, 2);
+    } finally {
+      stop();
+      relayA.stop();
+      relayB.stop();
+    }
+    assert.deepEqual(relayA.remoteSamples('app1'), [], 'forgotten when the console closed');
   });
 });
