@@ -55,7 +55,7 @@ export class PulseRecorder {
   /** The start-up line: where the counts go, their sampling, and where Pulse's settings were read. */
   startLine(): string {
     const { sampleRate, source } = this.config;
-    const sampling = sampleRate < 1 ? `, ${sampleRate * 100}% of messages` : '';
+    const sampling = sampleRate < 1 ? `, ${Math.round(sampleRate * 10_000) / 100}% of messages` : '';
     return `Laravel Pulse: message counts to ${this.describe()}${sampling} (Pulse's settings: ${source ?? 'environment'})`;
   }
 
