@@ -8,13 +8,12 @@
  * through a TCP proxy that the outage test cuts.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import mysql from 'mysql2/promise';
-import pg from 'pg';
 import type PusherServer from 'pusher';
+import { APPS_ENGINES, type AppsDatabase } from '../helpers/apps-database.js';
 import { apiClient, connectPusherJs, eventually, waitFor } from '../helpers/clients.js';
 import { runCli } from '../helpers/cli.js';
 import type { Pusher } from '../helpers/pusher-js.js';
@@ -22,77 +21,6 @@ import { startRedis, type TestRedis } from '../helpers/redis.js';
 import { freePort, startServer, type StartedServer, type TestApp } from '../helpers/server.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 import { RawClient } from '../helpers/ws-client.js';
-
-const SQL_DIR = resolve(import.meta.dirname, '../../docs/sql');
-
-/** One suite's database, holding the documented apps table. */
-interface AppsDatabase {
-  readonly port: number;
-  /** The Laravel .env variables for it, with the port given. */
-  env(port: number): Record<string, string>;
-  /** Runs one statement with `?` placeholders. */
-  query(sql: string, params?: unknown[]): Promise<void>;
-  drop(): Promise<void>;
-}
-
-/** The documented SQL file's statements. */
-function statements(engine: 'mysql' | 'pgsql'): string[] {
-  const text = readFileSync(join(SQL_DIR, `reverb_apps.${engine}.sql`), 'utf8');
-  return text
-    .split('\n')
-    .filter((line) => !line.trimStart().startsWith('--'))
-    .join('\n')
-    .split(';')
-    .map((statement) => statement.trim())
-    .filter(Boolean);
-}
-
-const databaseName = (engine: string) => `apps_${engine}_${process.pid}_${Date.now()}`;
-
-async function mariadb(): Promise<AppsDatabase> {
-  const name = databaseName('mariadb');
-  const admin = await mysql.createConnection({ host: '127.0.0.1', port: 3306, user: 'root' });
-  await admin.query(`create database ${name}`);
-  await admin.query(`use ${name}`);
-  for (const statement of statements('mysql')) await admin.query(statement);
-  return {
-    port: 3306,
-    env: (port) => ({ DB_CONNECTION: 'mariadb', DB_HOST: '127.0.0.1', DB_PORT: String(port), DB_DATABASE: name, DB_USERNAME: 'root', DB_PASSWORD: '' }),
-    query: async (sql, params = []) => void (await admin.query(sql.replaceAll('"', '`'), params)),
-    drop: async () => {
-      await admin.query(`drop database if exists ${name}`);
-      await admin.end();
-    },
-  };
-}
-
-async function postgresql(): Promise<AppsDatabase> {
-  const name = databaseName('pgsql');
-  const admin = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'postgres' });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  const client = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: name });
-  await client.connect();
-  for (const statement of statements('pgsql')) await client.query(statement);
-  return {
-    port: 5432,
-    env: (port) => ({ DB_CONNECTION: 'pgsql', DB_HOST: '127.0.0.1', DB_PORT: String(port), DB_DATABASE: name, DB_USERNAME: 'postgres', DB_PASSWORD: '' }),
-    query: async (sql, params = []) => {
-      let n = 0;
-      await client.query(sql.replace(/\?/g, () => `$${++n}`), params);
-    },
-    drop: async () => {
-      await client.end();
-      await admin.query(`drop database if exists ${name} with (force)`);
-      await admin.end();
-    },
-  };
-}
-
-const ENGINES = [
-  ['MariaDB', mariadb],
-  ['PostgreSQL', postgresql],
-] as const;
 
 async function scrapeQueries(server: StartedServer): Promise<number> {
   const text = await (await fetch(`${server.url}/metrics`)).text();
@@ -122,7 +50,7 @@ async function receives(client: Pusher, channelName: string, publish: () => Prom
   return received;
 }
 
-for (const [engine, open] of ENGINES) {
+for (const [engine, open] of APPS_ENGINES) {
   describe(`apps from ${engine}`, () => {
     let database: AppsDatabase;
     let redis: TestRedis;
