@@ -188,5 +188,9 @@ describe('config/pulse.php', () => {
       assert.match(pulse.source!, /^bootstrap\/cache\/config\.php/);
       assert.deepEqual(pulse.ingest, redisIngest({ host: 'redis.internal', port: 6380, database: 4 }, 'cached_', { maxLength: 500 }, [1, 1]));
     }
+    // An object Pulse's section holds (var_export writes __set_state calls) is left out without php, not fatal.
+    writeFileSync(join(dir, 'bootstrap/cache/config.php'), cached.replace("'enabled' => true,", "'enabled' => true, 'retain' => \\Carbon\\CarbonInterval::__set_state(array ()),"));
+    const withObject = (await loadConfig({ cwd: dir, env: { PATH: process.env.PATH, REVERB_PHP: 'false' } })).server.pulse!;
+    assert.equal(withObject.sampleRate, 0.5);
   });
 });

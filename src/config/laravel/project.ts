@@ -49,7 +49,9 @@ export async function readLaravelConfig(cwd: string, env: NodeJS.ProcessEnv): Pr
     if (sections) {
       const how = HOW[mode];
       // Without the application, PHP cannot call Pulse's classes: the evaluator then reads what it can.
-      if (sections.pulse_error !== undefined) return { source: `${name} (${how})`, ...pick({ ...sections, ...pulseWithoutPhp(cwd, env) }, cached, how) };
+      if (sections.pulse_error !== undefined) {
+        return { source: `${name} (${how})`, ...pick({ ...sections, ...pulseWithoutPhp(join(cwd, PULSE_FILE), PULSE_FILE, env, cwd) }, cached, how) };
+      }
       return { source: `${name} (${how})`, ...pick(sections, cached, how) };
     }
   }
@@ -57,21 +59,24 @@ export async function readLaravelConfig(cwd: string, env: NodeJS.ProcessEnv): Pr
     env,
     basePath: cwd,
     displayName: name,
-    onlyKeys: cached ? SECTIONS : undefined,
+    onlyKeys: cached ? SECTIONS.filter((section) => section !== 'pulse') : undefined,
   });
-  const sections = (cached ? evaluated : { reverb: evaluated, ...pulseWithoutPhp(cwd, env) }) as Sections;
+  const sections = (cached ? { ...(evaluated as Sections), ...pulseWithoutPhp(file, name, env, cwd) } : { reverb: evaluated, ...pulseWithoutPhp(join(cwd, PULSE_FILE), PULSE_FILE, env, cwd) }) as Sections;
   return { source: `${name} (read without php)`, ...pick(sections, cached, 'read without php') };
 }
 
 /**
- * config/pulse.php read by the evaluator: only a few of its keys matter here,
- * and the rest may call Pulse's own classes (Pulse::defaultVendorCacheKeys()),
- * so elements it cannot evaluate are left out rather than stopping start-up.
+ * config('pulse') read by the evaluator from config/pulse.php (or the cached
+ * configuration's `pulse`): only a few of its keys matter here, and the rest
+ * may call Pulse's own classes (Pulse::defaultVendorCacheKeys()), so elements
+ * it cannot evaluate are left out rather than stopping start-up.
  */
-function pulseWithoutPhp(cwd: string, env: NodeJS.ProcessEnv): Sections {
-  const file = join(cwd, PULSE_FILE);
+function pulseWithoutPhp(file: string, displayName: string, env: NodeJS.ProcessEnv, cwd: string): Sections {
   if (!existsSync(file)) return {};
-  return { pulse: evaluatePhpConfig(file, { env, basePath: cwd, displayName: PULSE_FILE, skipUnsupported: () => undefined }) };
+  const cached = displayName === CACHED_FILE;
+  const options = { env, basePath: cwd, displayName, skipUnsupported: () => undefined };
+  const pulse = evaluatePhpConfig(file, cached ? { ...options, onlyKeys: ['pulse'] } : options);
+  return { pulse: cached ? (pulse as Sections).pulse : pulse };
 }
 
 function pick(sections: Sections, cached: boolean, how: string): Omit<LaravelConfig, 'source'> {
