@@ -16,6 +16,8 @@
     timers: [],
     paused: false,
     events: [],
+    /** Errors of other servers of the cluster, as their consoles' events brought them (this server's come from /errors). */
+    remoteErrors: [],
     selectedChannel: null,
     refreshSoon: null,
   };
@@ -134,6 +136,7 @@
     state.app = appId;
     sessionStorage.setItem('reverb-dashboard-app', appId);
     state.events = [];
+    state.remoteErrors = [];
     state.selectedChannel = null;
     renderConsole();
     renderMembers(null, []);
@@ -323,7 +326,11 @@
   // ---- errors ---------------------------------------------------------------
   async function refreshErrorsNow() {
     const body = await api(appPath('/errors'));
-    const list = [...body.errors, ...(body.unknown_apps || []).map((error) => ({ ...error, kind: `${error.kind} (unknown app)` }))];
+    const list = [
+      ...body.errors,
+      ...(body.unknown_apps || []).map((error) => ({ ...error, kind: `${error.kind} (unknown app)` })),
+      ...state.remoteErrors,
+    ];
     list.sort((a, b) => b.time - a.time);
     $('errors').replaceChildren(
       ...list.slice(0, 100).map((error) =>
@@ -358,7 +365,14 @@
         return;
       }
       if (['connection', 'disconnection', 'subscribed', 'unsubscribed'].includes(event.type)) refreshAfterEvent();
-      if (event.type === 'error') refreshErrors();
+      if (event.type === 'error') {
+        if (event.node) {
+          const [kind, ...message] = (event.detail || 'error').split(': ');
+          state.remoteErrors.unshift({ time: event.time, kind: `${kind} · server ${event.node.slice(0, 6)}`, message: message.join(': '), code: event.code, channel: event.channel });
+          state.remoteErrors.length = Math.min(state.remoteErrors.length, 100);
+        }
+        refreshErrors();
+      }
       if (state.paused) return;
       state.events.unshift(event);
       if (state.events.length > MAX_CONSOLE) state.events.length = MAX_CONSOLE;

@@ -5,6 +5,7 @@
  * handshakes for unknown app keys are kept apart, for token sessions.
  */
 import { Ring } from './ring.js';
+import type { DebugFeed } from './feed.js';
 
 const PER_APP = 100;
 
@@ -38,4 +39,18 @@ export class RecentErrors {
   of(appId: string): RecentError[] {
     return (this.rings.get(appId)?.toArray() ?? []).reverse();
   }
+}
+
+/**
+ * Where errors are reported: kept in the ring, and shown in the consoles
+ * watching the app (of this server or, relayed, of another one).
+ */
+export function errorReporter(errors: RecentErrors, feed: DebugFeed): (appId: string, error: Omit<RecentError, 'time'>) => void {
+  return (appId, error) => {
+    const entry = errors.add(appId, error);
+    if (appId !== NO_APP && feed.active(appId)) {
+      const { kind, message, ...where } = error;
+      feed.emit({ type: 'error', app: appId, time: entry.time, ...where, detail: `${kind}: ${message}` });
+    }
+  };
 }

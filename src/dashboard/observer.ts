@@ -6,7 +6,7 @@
 import type { ProtocolObserver } from '../protocol/observer.js';
 import type { Connection } from '../protocol/connection.js';
 import type { History } from './history.js';
-import { NO_APP, type RecentError, type RecentErrors } from './errors.js';
+import { NO_APP, errorReporter, type RecentErrors } from './errors.js';
 import { cut, type DebugEvent, type DebugFeed } from './feed.js';
 
 export interface ObserverParts {
@@ -40,12 +40,7 @@ export function dashboardObserver(parts: ObserverParts): Partial<ProtocolObserve
   const now = parts.now ?? Date.now;
 
   const emit = (event: Omit<DebugEvent, 'time'>): void => feed.emit({ ...event, time: now() } as DebugEvent);
-  const recordError = (appId: string, error: Omit<RecentError, 'time'>): void => {
-    const entry = errors.add(appId, error);
-    if (appId !== NO_APP && feed.active(appId)) {
-      feed.emit({ type: 'error', app: appId, time: entry.time, socket_id: error.socket_id, channel: error.channel, code: error.code, detail: `${error.kind}: ${error.message}` });
-    }
-  };
+  const recordError = errorReporter(errors, feed);
   const connectionEvent = (type: DebugEvent['type'], connection: Connection, extra: Partial<DebugEvent> = {}): void => {
     if (feed.active(connection.app.id)) emit({ type, app: connection.app.id, socket_id: connection.socketId, ...extra });
   };

@@ -4,7 +4,7 @@
  * among the recent errors. Joined to the counters metrics already take.
  */
 import type { WebhookCounters } from '../webhooks/create.js';
-import type { RecentErrors } from './errors.js';
+import { errorReporter, type RecentErrors } from './errors.js';
 import { cut, type DebugFeed } from './feed.js';
 
 function eventNames(body: string): string {
@@ -17,6 +17,7 @@ function eventNames(body: string): string {
 }
 
 export function webhookCounters(feed: DebugFeed, errors: RecentErrors, also?: WebhookCounters, now: () => number = Date.now): WebhookCounters {
+  const report = errorReporter(errors, feed);
   return {
     attempted(appId, status, url, body) {
       also?.attempted(appId, status, url, body);
@@ -25,11 +26,11 @@ export function webhookCounters(feed: DebugFeed, errors: RecentErrors, also?: We
     },
     failed(appId, events) {
       also?.failed(appId, events);
-      errors.add(appId, { kind: 'webhook_failed', message: `${events} webhook event${events === 1 ? '' : 's'} given up after retries` });
+      report(appId, { kind: 'webhook_failed', message: `${events} webhook event${events === 1 ? '' : 's'} given up after retries` });
     },
     dropped(appId) {
       also?.dropped(appId);
-      errors.add(appId, { kind: 'webhook_dropped', message: 'Webhook event dropped: the queue was full' });
+      report(appId, { kind: 'webhook_dropped', message: 'Webhook event dropped: the queue was full' });
     },
   };
 }

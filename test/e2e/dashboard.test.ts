@@ -20,6 +20,7 @@ import type { Pusher } from '../helpers/pusher-js.js';
 import { apiClient, connectPusherJs, eventually, waitFor, type PusherJsOptions } from '../helpers/clients.js';
 import { DEFAULT_APP, serverForSuite, type StartedServer, type TestApp } from '../helpers/server.js';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
+import { Redis } from 'ioredis';
 
 const TOKEN = 'dashboard-token-for-tests';
 const OTHER: TestApp = { ...DEFAULT_APP, app_id: 'other-app', key: 'other-key', secret: 'other-secret-value' };
@@ -293,6 +294,11 @@ describe('dashboard', () => {
         await page.locator('#publish-submit').click();
         await page.locator('#publish-result.bad').waitFor({ timeout: 10_000 });
 
+        // A client's mistake shows among the recent errors (client events are refused on public channels).
+        alice.send_event('client-oops', {}, 'dashboard-news');
+        await page.locator('#errors li', { hasText: 'client_error' }).first().waitFor({ timeout: 15_000 });
+        assert.match((await page.locator('#errors').textContent()) ?? '', /Client events are only supported on private and presence channels/);
+
         // Bob leaves: the count and the members follow.
         bob.disconnect();
         await page.locator('#members li[data-user="bob"]').waitFor({ state: 'detached', timeout: 10_000 });
@@ -385,9 +391,19 @@ describe('dashboard with scaling', () => {
 
   it("shows on server A's console what happens on server B, and cluster-wide counts", async () => {
     const [a, b] = cluster.servers as [StartedServer, StartedServer];
+    // Everything the dashboards publish on Redis, seen from outside.
+    const spy = new Redis(cluster.redis.url);
+    const dashboardTraffic: string[] = [];
+    await spy.psubscribe(`${cluster.namespace}:dashboard:*`);
+    spy.on('pmessage', (_pattern: string, topic: string) => dashboardTraffic.push(topic));
     const cookie = await login(a, { app_id: APP, secret: SECRET });
     const onB = await connectPusherJs(b, {});
     try {
+      // No console open: activity anywhere adds no Redis traffic.
+      await apiClient(b).trigger('nobody-watches', 'e', {});
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      assert.equal(dashboardTraffic.length, 0, dashboardTraffic.join(', '));
+
       const channel = onB.subscribe('cluster-news');
       await subscribed(channel);
       // Counts come from the whole cluster.
@@ -428,8 +444,15 @@ describe('dashboard with scaling', () => {
         watching.abort();
         await stream.body?.cancel().catch(() => undefined);
       }
+      // Once the console closed (A said so), B publishes nothing more.
+      await eventually(() => assert.ok(dashboardTraffic.at(-1)?.endsWith(':dashboard:watch')), 5000);
+      const quietFrom = dashboardTraffic.length;
+      await apiClient(b).trigger('cluster-news', 'after', {});
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      assert.deepEqual(dashboardTraffic.slice(quietFrom), []);
     } finally {
       onB.disconnect();
+      spy.disconnect();
     }
   });
 });
