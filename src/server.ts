@@ -128,6 +128,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   metrics?.attach(protocol);
   if (cluster instanceof RedisCluster) await cluster.start();
   await dashboard?.start(protocol);
+  if (dashboard) logger.info(`Dashboard at ${config.server.path}${dashboard.path} (sign in with an app id and its secret${config.server.dashboard?.token ? ', or the dashboard token' : ''})`);
 
   const metricsEndpoint = metrics && metricsConfig ? { token: metricsConfig.token, render: () => metrics.render() } : undefined;
   // Metrics on a listener of their own when a host or port is given, else at /metrics of the API.

@@ -48,6 +48,9 @@ export interface RoutesOptions {
   readonly streams: DebugStreams;
 }
 
+/** Debug consoles one server keeps open at once (each holds a connection). */
+const MAX_CONSOLES = 100;
+
 const SECURITY_HEADERS = {
   'Cache-Control': 'no-store',
   'X-Content-Type-Options': 'nosniff',
@@ -209,6 +212,7 @@ export function dashboardRoutes(options: RoutesOptions): (request: ApiRequest, p
       case 'errors':
         return json({ errors: options.errors.of(app.id), ...(scope === ALL_APPS ? { unknown_apps: options.errors.of(NO_APP) } : {}) });
       case 'events': {
+        if (options.streams.count >= MAX_CONSOLES) return errorResponse(429, `Too many open consoles (${MAX_CONSOLES}) on this server.`, { 'Retry-After': '10' });
         const params = queryParams(request.query);
         const filter = { types: parseTypes(params.get('types')), channel: (params.get('channel') ?? '').slice(0, 200) };
         const stream = options.streams.stream(app.id, filter);
