@@ -15,7 +15,11 @@
  *   node bench/run.mjs soak [--transport uws|ws] [--duration S] [--connections N] [--lifetime S] [--interval S] [--settle S]
  *   node bench/run.mjs presence [--members N] [--cap C] [--targets uws,ws,soketi]
  *   node bench/run.mjs faults [--transport uws|ws] [--connections N] [--stall S] [--heal S]
+ *   node bench/run.mjs apps [--targets config,mariadb,pgsql] [--connections N] [--population APPS] [--concurrency C]
  *   node bench/run.mjs fanout --url ws://127.0.0.1:6001 --app-id ID --key KEY --secret SECRET [--pid PID]
+ *
+ * BENCH_REVERB_ROOT=/path/to/checkout runs that checkout's dist/ instead of this one's
+ * (before/after comparisons with the same load tool).
  *
  * Loopback only. Raise the open-file limit first for large runs: ulimit -n 20000.
  */
@@ -27,6 +31,7 @@ import { WorkerPool } from './lib/pool.mjs';
 import { table } from './lib/report.mjs';
 import { externalTarget, startTarget } from './lib/targets.mjs';
 import api from './scenarios/api.mjs';
+import apps from './scenarios/apps.mjs';
 import churn from './scenarios/churn.mjs';
 import cluster from './scenarios/cluster.mjs';
 import connect from './scenarios/connect.mjs';
@@ -39,7 +44,7 @@ import slow from './scenarios/slow.mjs';
 import whisper from './scenarios/whisper.mjs';
 
 const SCENARIOS = Object.fromEntries(
-  [connect, fanout, unicast, whisper, api, churn, slow, cluster, presence, soak, faults].map((scenario) => [scenario.name, scenario]),
+  [connect, fanout, unicast, whisper, api, churn, slow, cluster, presence, soak, faults, apps].map((scenario) => [scenario.name, scenario]),
 );
 /** The servers a scenario runs against unless --targets says otherwise. */
 const DEFAULT_TARGETS = 'uws,ws,soketi';
@@ -147,7 +152,13 @@ for (const scenario of scenarios) {
     const target =
       kind === 'external'
         ? await externalTarget({ url: values.url, appId: values['app-id'], key: values.key, secret: values.secret, pid: values.pid })
-        : await startTarget(kind, { peerDir: values['soketi-peer'], nodeArgs, transport: values.transport, settings: scenario.settings?.(options) });
+        : await (scenario.startTarget ?? startTarget)(kind, {
+            peerDir: values['soketi-peer'],
+            nodeArgs,
+            transport: values.transport,
+            settings: scenario.settings?.(options),
+            options,
+          });
     const connections = options.connections ?? options.population ?? options.members ?? 0;
     const pool = new WorkerPool(Number(values.workers ?? Math.max(1, Math.ceil(connections / CONNECTIONS_PER_WORKER))));
     console.error(`- ${target.label}: ${target.description}, pid ${target.pids?.join(', ') ?? target.pid ?? 'unknown'}`);

@@ -21,7 +21,9 @@ const keepAliveTimer = setInterval(() => subscribers.keepAlive(25_000), 5_000);
 /**
  * Opens `count` connections numbered first..first+count-1, at most
  * `inFlight` handshakes at a time, spread over the worker's source addresses
- * and round-robin over `targets` (the servers of a cluster).
+ * and round-robin over `targets` (the servers of a cluster). Without a
+ * `plan`, connections are not subscribed (ready at connection_established).
+ * `setup` times the connections made, `refused` the attempts that failed.
  */
 async function connect({ targets, first, count, plan, sampleEvery, localAddresses, inFlight = 64, timeoutMs }) {
   const started = performance.now();
@@ -29,6 +31,7 @@ async function connect({ targets, first, count, plan, sampleEvery, localAddresse
   let ready = 0;
   let failed = 0;
   const setup = new Histogram();
+  const refused = new Histogram();
   const errors = [];
   const one = async () => {
     while (next < count) {
@@ -39,7 +42,7 @@ async function connect({ targets, first, count, plan, sampleEvery, localAddresse
         await subscribers.open(targets[server], {
           index,
           server,
-          channel: channelFor(plan, index),
+          channel: plan ? channelFor(plan, index) : undefined,
           // Sampled by rounds over the servers: index % sampleEvery could put every sample on one server.
           sample: Math.floor(index / targets.length) % sampleEvery === 0,
           localAddress: localAddresses[index % localAddresses.length],
@@ -48,13 +51,14 @@ async function connect({ targets, first, count, plan, sampleEvery, localAddresse
         setup.record((performance.now() - began) * 1000);
         ready++;
       } catch (error) {
+        refused.record((performance.now() - began) * 1000);
         failed++;
         if (errors.length < 5) errors.push(error.message);
       }
     }
   };
   await Promise.all(Array.from({ length: Math.min(inFlight, count) }, one));
-  return { ready, failed, errors, seconds: (performance.now() - started) / 1000, setup: setup.toJSON() };
+  return { ready, failed, errors, seconds: (performance.now() - started) / 1000, setup: setup.toJSON(), refused: refused.toJSON() };
 }
 
 /** Every ready connection sends client events (`client-bench`) at `rate` per second each, evenly spread. */

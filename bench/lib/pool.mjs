@@ -113,7 +113,9 @@ export class WorkerPool {
    * numbered offset..offset+total-1 over all workers, so that channels,
    * sampling and servers do not depend on the split. `servers`: one target,
    * or a list over which the connections go round-robin (number i to server
-   * i mod length).
+   * i mod length; a list of apps of one server works the same way). Without
+   * a `plan` the connections are not subscribed. `setup` times the
+   * connections made, `refused` the attempts that failed.
    */
   async connect(servers, total, { plan, sampleEvery = 1, inFlight, timeoutMs, offset = 0 }) {
     const share = Math.ceil(total / this.workers.length);
@@ -131,13 +133,18 @@ export class WorkerPool {
       };
     });
     const setup = new Histogram();
-    for (const result of results) setup.merge(result.setup);
+    const refused = new Histogram();
+    for (const result of results) {
+      setup.merge(result.setup);
+      refused.merge(result.refused);
+    }
     return {
       ready: sum(results, 'ready'),
       failed: sum(results, 'failed'),
       errors: results.flatMap((result) => result.errors),
       seconds: Math.max(...results.map((result) => result.seconds)),
       setup,
+      refused,
     };
   }
 

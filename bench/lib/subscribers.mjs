@@ -56,7 +56,8 @@ export class Subscribers {
 
   /**
    * Opens and subscribes one connection; resolves with the socket once
-   * subscription_succeeded arrived, or rejects (connection refused, closed,
+   * subscription_succeeded arrived (without a `channel`: once
+   * connection_established arrived), or rejects (connection refused, closed,
    * subscription_error, timeout).
    */
   open(target, { index, server = 0, channel, sample, localAddress, timeoutMs = 30_000 }) {
@@ -64,16 +65,22 @@ export class Subscribers {
       const state = { ready: false, sample, channel, index, server };
       // Rejected before closing: the close would reject first, with a less telling reason.
       const timer = setTimeout(() => {
-        reject(new Error(`no subscription_succeeded within ${timeoutMs} ms`));
+        reject(new Error(`no ${channel ? 'subscription_succeeded' : 'connection_established'} within ${timeoutMs} ms`));
         socket.close();
       }, timeoutMs);
+      const ready = (s) => {
+        state.ready = true;
+        clearTimeout(timer);
+        this.sockets.add(s);
+        resolve(s);
+      };
       const socket = new PusherSocket({
         host: target.host,
         port: target.port,
         appKey: target.key,
         localAddress,
         listener: {
-          open: (s) => s.sendText(subscribeMessage(target, s.socketId, channel, index)),
+          open: (s) => (channel ? s.sendText(subscribeMessage(target, s.socketId, channel, index)) : ready(s)),
           frame: (s, buffer, start, end) => {
             if (state.ready) {
               this.received++;
@@ -85,10 +92,7 @@ export class Subscribers {
             }
             const frame = buffer.subarray(start, end);
             if (frame.includes(SUCCEEDED)) {
-              state.ready = true;
-              clearTimeout(timer);
-              this.sockets.add(s);
-              resolve(s);
+              ready(s);
             } else if (frame.includes(FAILED) || frame.includes(ERROR)) {
               clearTimeout(timer);
               reject(new Error(`subscribe refused: ${frame.toString('utf8', 0, 200)}`));

@@ -6,7 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { sleep } from './clock.mjs';
@@ -14,7 +14,8 @@ import { startRedis } from './redis.mjs';
 import { freePorts, spawnServer, stopChild } from './spawn.mjs';
 import { PusherSocket } from './ws-client.mjs';
 
-const ROOT = resolve(import.meta.dirname, '../..');
+/** The reverb-ts checkout whose dist/ runs: this one, or BENCH_REVERB_ROOT (another worktree, for before/after runs). */
+const ROOT = resolve(process.env.BENCH_REVERB_ROOT ?? resolve(import.meta.dirname, '../..'));
 const CLI = join(ROOT, 'dist/cli/index.js');
 export const APP = { appId: 'app-id', key: 'app-key', secret: 'app-secret' };
 export const LABELS = { uws: 'reverb-ts (uWS)', ws: 'reverb-ts (ws)', soketi: 'soketi 1.6.1', external: 'external' };
@@ -74,12 +75,15 @@ function cleanEnvironment() {
 
 /**
  * `nodeArgs`: Node flags for reverb-ts only (e.g. --max-semi-space-size=1,
- * --cpu-prof); `env`: more settings (the cluster's scaling ones).
+ * --cpu-prof); `env`: more settings (the cluster's scaling ones); `files`:
+ * { name: text } written into the server's working directory first (a
+ * reverb.config.json).
  */
-async function startReverb(transport, nodeArgs = [], env = {}) {
+export async function startReverb(transport, nodeArgs = [], env = {}, files = {}) {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`);
   const port = await freePorts(1);
   const cwd = mkdtempSync(join(tmpdir(), 'reverb-bench-'));
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(cwd, name), text);
   const { child, output } = spawnServer(process.execPath, [...nodeArgs, CLI, 'start', '--host', '127.0.0.1', '--port', String(port), '--transport', transport], {
     cwd,
     env: {
