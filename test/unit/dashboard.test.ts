@@ -10,6 +10,10 @@ import { Ring } from '../../src/dashboard/ring.js';
 import { DebugFeed, type DebugEvent } from '../../src/dashboard/feed.js';
 import { ClusterRelay, type RelayBus } from '../../src/dashboard/relay.js';
 import { mergeSamples, type Sample } from '../../src/dashboard/history.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/config/index.js';
 
 function credentials(secrets: Record<string, string>, token: string | null = 'the-token'): Credentials {
   return { secretOf: async (appId) => secrets[appId], token };
@@ -197,5 +201,36 @@ describe('dashboard relay', () => {
       relayB.stop();
     }
     assert.deepEqual(relayA.remoteSamples('app1'), [], 'forgotten when the console closed');
+  });
+});
+
+describe('dashboard configuration', () => {
+  const CREDENTIALS = { REVERB_APP_ID: '1', REVERB_APP_KEY: 'key', REVERB_APP_SECRET: 'secret' };
+  const load = async (env: Record<string, string>) => {
+    const dir = mkdtempSync(join(tmpdir(), 'reverb-dashboard-config-'));
+    try {
+      return await loadConfig({ cwd: dir, env: { ...CREDENTIALS, ...env } });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+
+  it('is off by default and read from REVERB_DASHBOARD_*', async () => {
+    assert.equal((await load({})).server.dashboard, null);
+    assert.deepEqual((await load({ REVERB_DASHBOARD_ENABLED: 'true' })).server.dashboard, { path: '/dashboard', token: null });
+    assert.deepEqual((await load({ REVERB_DASHBOARD_ENABLED: 'true', REVERB_DASHBOARD_PATH: '/ops/reverb', REVERB_DASHBOARD_TOKEN: 't0k' })).server.dashboard, {
+      path: '/ops/reverb',
+      token: 't0k',
+    });
+  });
+
+  it('refuses a path that is not one, without showing the token', async () => {
+    for (const path of ['dashboard', '/', '/a b', '/x/']) {
+      await assert.rejects(load({ REVERB_DASHBOARD_ENABLED: 'true', REVERB_DASHBOARD_PATH: path, REVERB_DASHBOARD_TOKEN: 'hidden-token' }), (error: Error) => {
+        assert.match(error.message, /dashboard\.path/);
+        assert.doesNotMatch(error.message, /hidden-token/);
+        return true;
+      });
+    }
   });
 });
