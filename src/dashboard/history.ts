@@ -4,7 +4,9 @@
  * now shows the last hour at once. Counting a message is one addition on a
  * per-app record; the sampling timer does the rest. Samples are taken at
  * whole multiples of 10 s of the clock, so that those of the servers of a
- * cluster line up and add up (relay.ts).
+ * cluster line up and add up (relay.ts). An idle moment (no connection, no
+ * message) is not stored but given as zeros, so that a server with many
+ * idle apps (a database provider's) keeps next to nothing for them.
  */
 import { Ring } from './ring.js';
 
@@ -25,13 +27,16 @@ export class History {
   private readonly tallies = new Map<string, AppTally>();
   private timer: NodeJS.Timeout | undefined;
   private running = false;
+  /** The first and the last sampling time, for the zeros of idle moments. */
+  private firstTime: number | undefined;
+  private lastTime: number | undefined;
   /** Called with every new sample (the relay sends them to watching servers). */
   onSample: ((appId: string, sample: Sample) => void) | undefined;
 
   constructor(
     /** Open connections of an app on this server, at sampling time. */
     private readonly connections: (appId: string) => number,
-    /** The apps known now, so that an idle app gets zero samples too. */
+    /** The apps loaded now: those with connections are sampled even without traffic. */
     private readonly appIds: () => Iterable<string>,
     private readonly now: () => number = Date.now,
   ) {}
@@ -65,11 +70,16 @@ export class History {
 
   sample(): void {
     const period = SAMPLE_SECONDS * 1000;
-    const time = Math.round(this.now() / period) * period;
-    for (const appId of this.appIds()) this.tally(appId);
+    // The boundary the timer was set for, even when it fires late; never the same one twice.
+    const time = Math.max(Math.floor(this.now() / period) * period, (this.lastTime ?? -Infinity) + period);
+    this.firstTime ??= time;
+    this.lastTime = time;
+    for (const appId of this.appIds()) if (this.connections(appId) > 0) this.tally(appId);
     for (const [appId, tally] of this.tallies) {
+      const connections = this.connections(appId);
+      if (connections === 0 && tally.received === 0 && tally.sent === 0) continue;
       const rate = (count: number) => Math.round((count / SAMPLE_SECONDS) * 100) / 100;
-      const sample: Sample = [time, this.connections(appId), rate(tally.received), rate(tally.sent)];
+      const sample: Sample = [time, connections, rate(tally.received), rate(tally.sent)];
       tally.samples.push(sample);
       tally.received = 0;
       tally.sent = 0;
@@ -77,8 +87,16 @@ export class History {
     }
   }
 
+  /** The app's samples of the last hour, oldest first, idle moments as zeros. */
   samples(appId: string): Sample[] {
-    return this.tallies.get(appId)?.samples.toArray() ?? [];
+    if (this.firstTime === undefined || this.lastTime === undefined) return [];
+    const period = SAMPLE_SECONDS * 1000;
+    const stored = new Map((this.tallies.get(appId)?.samples.toArray() ?? []).map((sample) => [sample[0], sample]));
+    const list: Sample[] = [];
+    for (let time = Math.max(this.firstTime, this.lastTime - (SAMPLES - 1) * period); time <= this.lastTime; time += period) {
+      list.push(stored.get(time) ?? [time, 0, 0, 0]);
+    }
+    return list;
   }
 }
 

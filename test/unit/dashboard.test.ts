@@ -9,7 +9,7 @@ import { ALL_APPS, LoginThrottle, checkLogin, issueSession, readCookie, verifySe
 import { Ring } from '../../src/dashboard/ring.js';
 import { DebugFeed, type DebugEvent } from '../../src/dashboard/feed.js';
 import { ClusterRelay, type RelayBus } from '../../src/dashboard/relay.js';
-import { mergeSamples, type Sample } from '../../src/dashboard/history.js';
+import { History, mergeSamples, type Sample } from '../../src/dashboard/history.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -232,5 +232,27 @@ describe('dashboard configuration', () => {
         return true;
       });
     }
+  });
+});
+
+describe('dashboard history', () => {
+  it('samples at whole 10 s, as rates, keeps idle moments as zeros without storing them', () => {
+    let time = 1_000_003;
+    const connections = new Map([['busy', 2], ['idle', 0]]);
+    const history = new History((appId) => connections.get(appId) ?? 0, () => connections.keys(), () => time);
+    const samples: [string, Sample][] = [];
+    history.onSample = (appId, sample) => samples.push([appId, sample]);
+    history.tally('busy').received += 25;
+    history.tally('busy').sent += 50;
+    history.sample();
+    time = 1_010_050; // a late timer still gives the next boundary
+    history.sample();
+    assert.deepEqual(history.samples('busy'), [[1_000_000, 2, 2.5, 5], [1_010_000, 2, 0, 0]]);
+    assert.deepEqual(history.samples('idle'), [[1_000_000, 0, 0, 0], [1_010_000, 0, 0, 0]]);
+    assert.deepEqual(samples.map(([appId]) => appId), ['busy', 'busy'], 'nothing stored or sent for the idle app');
+    connections.set('busy', 0);
+    time = 1_020_000;
+    history.sample();
+    assert.deepEqual(history.samples('busy').at(-1), [1_020_000, 0, 0, 0]);
   });
 });
