@@ -94,6 +94,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
         config: config.server.dashboard,
         prefix: config.server.path,
         secureCookie: config.server.tls !== null,
+        trustedProxies: config.server.trustedProxies,
         scaling: config.server.scaling.enabled ? config.server.scaling : undefined,
       })
     : undefined;

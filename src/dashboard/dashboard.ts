@@ -24,6 +24,8 @@ export interface DashboardOptions {
   /** The server's path prefix (`path`), in front of the dashboard's. */
   readonly prefix: string;
   readonly secureCookie: boolean;
+  /** `trusted_proxies`: whose `X-Forwarded-For` names the client for the failed-login limit. */
+  readonly trustedProxies: readonly string[];
   /** With scaling on, the debug console shows the whole cluster's events (through Redis). */
   readonly scaling?: ScalingConfig;
 }
@@ -77,6 +79,7 @@ export class Dashboard {
       base,
       token: this.options.config.token,
       secureCookie: this.options.secureCookie,
+      trustedProxies: this.options.trustedProxies,
       clustered: this.bus !== undefined,
       page,
       files,

@@ -20,6 +20,7 @@ import { ApplicationsUnavailable } from '../protocol/apps.js';
 import type { PusherServer } from '../protocol/server.js';
 import type { AppRuntime } from '../protocol/app.js';
 import { channelKind } from '../protocol/channels/names.js';
+import { clientAddress } from '../protocol/client-address.js';
 import { BadRequest, errorResponse, json } from '../http/responses.js';
 import { channelName, eventData, eventName, parseJsonObject } from '../http/validation.js';
 import type { ApiRequest, ApiResponse } from '../http/types.js';
@@ -36,6 +37,8 @@ export interface RoutesOptions {
   /** The dashboard's full path (server path included), for the cookie. */
   readonly base: string;
   readonly token: string | null;
+  /** Proxies whose `X-Forwarded-For` names the client, for the failed-login limit (`trusted_proxies`). */
+  readonly trustedProxies: readonly string[];
   /** Whether the session cookie is sent only over HTTPS (the server has TLS). */
   readonly secureCookie: boolean;
   /** Whether the counts come from the whole cluster. */
@@ -118,7 +121,11 @@ export function dashboardRoutes(options: RoutesOptions): (request: ApiRequest, p
   const session = (request: ApiRequest): Promise<Scope | undefined> => verifySession(readCookie(request.headers.cookie), credentials);
 
   async function login(request: ApiRequest): Promise<ApiResponse> {
-    const address = request.remoteAddress ?? '';
+    const forwarded = request.headers['x-forwarded-for'];
+    const address = clientAddress(
+      { appKey: '', origin: undefined, remoteAddress: request.remoteAddress ?? '', forwardedFor: Array.isArray(forwarded) ? forwarded.join(', ') : forwarded },
+      options.trustedProxies,
+    );
     const wait = throttle.retryAfter(address);
     if (wait > 0) return errorResponse(429, 'Too many failed logins: try again later.', { 'Retry-After': String(wait) });
     const granted = await checkLogin(jsonBody(request), credentials);
