@@ -219,7 +219,7 @@
     for (let i = 0; i <= 4; i++) {
       const value = (max / 4) * i;
       parts.push(svg('line', { class: 'grid', x1: left, x2: width - right, y1: y(value), y2: y(value) }));
-      parts.push(svg('text', { class: 'axis', x: left - 6, y: y(value) + 4, 'text-anchor': 'end' }, integer ? String(Math.round(value)) : formatRate(value)));
+      parts.push(svg('text', { class: 'axis', x: left - 6, y: y(value) + 4, 'text-anchor': 'end' }, integer ? String(Math.round(value)) : String(Number(value.toFixed(2)))));
     }
     const tick = spanMinutes <= 5 ? 1 : spanMinutes <= 10 ? 2 : spanMinutes <= 30 ? 5 : 15;
     for (let minutes = spanMinutes; minutes >= 0; minutes -= tick) {
