@@ -15,9 +15,9 @@
  * - When the store fails, the apps held keep being served, lookups that need
  *   the store are refused (ApplicationsUnavailable) without asking it again
  *   for a second, and the outage is reported once.
- * - Lookup queries are limited per second (MAX_LOOKUP_QUERIES_PER_SECOND):
- *   a flood of distinct unknown keys waits and is batched instead of
- *   becoming a flood of queries.
+ * - Lookup queries start at least LOOKUP_QUERY_SPACING_MS apart: a flood of
+ *   distinct unknown keys waits (briefly) and is batched instead of becoming
+ *   a flood of queries.
  */
 import { ConfigError } from '../config/errors.js';
 import { parseApp } from '../config/schema.js';
@@ -58,11 +58,12 @@ const RETRY_AFTER_MS = 1000;
 /** Unknown keys and ids remembered at most (the oldest are forgotten first). */
 const MAX_UNKNOWN = 10_000;
 /**
- * Lookup queries per second at most: past it, misses wait for the next
- * second and go in one query, so a flood of distinct unknown keys costs the
- * database at most this many queries a second, however fast it arrives.
+ * Lookup queries start at least this far apart (10 a second at most): the
+ * misses of the wait go in the next query together, so a flood of distinct
+ * unknown keys costs the database a bounded number of queries however fast
+ * it arrives, and a first lookup waits at most this long for its turn.
  */
-const MAX_LOOKUP_QUERIES_PER_SECOND = 10;
+const LOOKUP_QUERY_SPACING_MS = 100;
 
 export class CachedApplicationProvider implements ApplicationProvider {
   private readonly byId = new Map<string, Entry>();
@@ -75,7 +76,7 @@ export class CachedApplicationProvider implements ApplicationProvider {
   private readonly now: () => number;
   private querying = false;
   private flushTimer: NodeJS.Timeout | undefined;
-  private window = { start: 0, queries: 0 };
+  private lastLookupQuery = -Infinity;
   private downUntil = 0;
   private down = false;
   private readonly badRows = new Set<string>();
@@ -155,16 +156,17 @@ export class CachedApplicationProvider implements ApplicationProvider {
     if (this.querying || this.flushTimer) return;
     const column: Column | undefined = this.waiting.key.size > 0 ? 'key' : this.waiting.id.size > 0 ? 'id' : undefined;
     if (!column) return;
-    const now = this.now();
-    if (now - this.window.start >= 1000) this.window = { start: now, queries: 0 };
-    if (this.window.queries >= MAX_LOOKUP_QUERIES_PER_SECOND) {
+    // The spacing is real time (the `now` option is the TTLs' clock).
+    const now = performance.now();
+    const wait = this.lastLookupQuery + LOOKUP_QUERY_SPACING_MS - now;
+    if (wait > 0) {
       this.flushTimer = setTimeout(() => {
         this.flushTimer = undefined;
         void this.flush();
-      }, this.window.start + 1000 - now);
+      }, wait);
       return;
     }
-    this.window.queries++;
+    this.lastLookupQuery = now;
     const batch = new Map<string, Waiter[]>();
     for (const [value, waiters] of this.waiting[column]) {
       batch.set(value, waiters);

@@ -195,7 +195,7 @@ export class PusherServer {
     const app = config && this.runtime(config);
     const refusal = this.refusal(app, request);
     if (refusal || !app) return this.refuse(socket, request, refusal ?? ERRORS.appNotFound);
-    const connection = new Connection(this.newSocketId(), socket, app, this.now());
+    const connection = new Connection(newSocketId(app), socket, app, this.now());
     app.connections.set(connection.socketId, connection);
     this.cluster.connectionsChanged(app.id, app.connections.size);
     this.observer.connectionOpened(connection);
@@ -222,19 +222,6 @@ export class PusherServer {
     const limit = app.config.maxConnections;
     if (limit !== null && app.connections.size >= limit) return ERRORS.overQuota;
     return undefined;
-  }
-
-  private newSocketId(): string {
-    let id: string;
-    do id = `${randomInt(1, 1_000_000_001)}.${randomInt(1, 1_000_000_001)}`;
-    while (this.socketIdTaken(id));
-    return id;
-  }
-
-  /** Socket ids are unique per server, across apps. */
-  private socketIdTaken(id: string): boolean {
-    for (const app of this.appsById.values()) if (app.connections.has(id)) return true;
-    return false;
   }
 
   /** The transport reported the socket closed: forget the connection and leave its channels. */
@@ -318,6 +305,18 @@ export class PusherServer {
     this.accepting = false;
     for (const connection of this.connections()) connection.error(error, true);
   }
+}
+
+/**
+ * Pusher's socket id format. Unique within the app, which is all the protocol
+ * needs (except-socket-id, terminations, presence): one lookup, whatever the
+ * number of apps on the server.
+ */
+function newSocketId(app: AppRuntime): string {
+  let id: string;
+  do id = `${randomInt(1, 1_000_000_001)}.${randomInt(1, 1_000_000_001)}`;
+  while (app.connections.has(id));
+  return id;
 }
 
 function isPresenceMember(connection: Connection, userId: string): boolean {

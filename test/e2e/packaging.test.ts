@@ -158,7 +158,7 @@ describe('the package installed from its tarball', { timeout: 120_000 }, () => {
     }
     for (const doc of readdirSync(join(REPO, 'docs')).filter((name) => name.endsWith('.md'))) assert.ok(files.includes(`docs/${doc}`), `docs/${doc} is in the package`);
     assert.deepEqual(
-      files.filter((file) => !/^(package\.json|README\.md|LICENSE|docs\/[^/]+\.md|docs\/images\/[^/]+\.png|assets\/dashboard\/[^/]+|dist\/.+\.(js|d\.ts|js\.map))$/.test(file)),
+      files.filter((file) => !/^(package\.json|README\.md|LICENSE|docs\/[^/]+\.md|docs\/images\/[^/]+\.png|docs\/sql\/[^/]+|assets\/dashboard\/[^/]+|dist\/.+\.(js|d\.ts|js\.map))$/.test(file)),
       [],
     );
     assert.match(readFileSync(join(project, 'node_modules', PACKAGE.name, 'LICENSE'), 'utf8'), /^MIT License/);
