@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * `npm test`: the unit and end-to-end suites on the ws transport, then the
- * end-to-end suite again on uWebSockets.js when it loads natively here (else
+ * end-to-end suite again on uWebSockets.js (but for the files marked
+ * transport-independent) when it loads natively here (else
  * says why it was skipped). The e2e helpers pass REVERB_TRANSPORT on to the
  * servers they start. File arguments narrow the run: `npm test -- test/e2e/x.test.ts`.
  * Expects a built dist/ (the pretest script).
@@ -46,10 +47,17 @@ function run(label, transport, files) {
   return result.status === 0;
 }
 
+/**
+ * E2e files whose subject does not depend on the WebSocket library (the CLI,
+ * packaging, Laravel config and Pulse storage) say so in their header and run
+ * in the ws pass only, which keeps `npm test` within CI's time budget.
+ */
+const transportIndependent = (file) => /^ \* Transport-independent:/m.test(readFileSync(join(root, file), 'utf8'));
+
 let ok = run('unit + e2e', 'ws', [...unit, ...e2e]);
 const { uwsAvailability } = await import('../dist/transport/uws-loader.js');
 const uws = uwsAvailability();
-if (uws.available) ok = run('e2e', 'uws', e2e) && ok;
+if (uws.available) ok = run('e2e', 'uws', e2e.filter((file) => !transportIndependent(file))) && ok;
 else if (e2e.length) console.log(`\n# e2e on the uws transport skipped: uWebSockets.js is unavailable: ${uws.reason}`);
 
 rmSync(scratch, { recursive: true, force: true });

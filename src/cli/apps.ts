@@ -50,11 +50,6 @@ class Refused extends Error {}
 const newId = () => String(randomInt(100_000, 1_000_000));
 const newToken = () => randomToken(20);
 
-/** Collects a repeated option. */
-export function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
-}
-
 async function withStore<T>(flags: AppsFlags, work: (session: Session) => Promise<T>): Promise<T> {
   const config = await loadConfig({ configFile: flags.config, envFile: flags.envFile });
   const provider = config.appProvider;

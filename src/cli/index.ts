@@ -4,19 +4,24 @@
 import './node-flags.js';
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import {
-  collect,
-  runAppsCreate,
-  runAppsDelete,
-  runAppsDisable,
-  runAppsEnable,
-  runAppsList,
-  runAppsRotateSecret,
-  runAppsUpdate,
-} from './apps.js';
-import { runInstall } from './install.js';
-import { runRestart } from './restart.js';
-import { runStart } from './start.js';
+
+/**
+ * A command's module is loaded when the command runs: `reverb --version` and
+ * each `apps:*` call load only what they use (the server's modules, database
+ * drivers and uWebSockets.js take most of a second to load).
+ */
+function lazy<M>(load: () => Promise<M>, name: keyof M) {
+  return async (...args: unknown[]): Promise<void> => {
+    const module = await load();
+    await (module[name] as (...args: unknown[]) => unknown)(...args);
+  };
+}
+const apps = () => import('./apps.js');
+
+/** Collects a repeated option. */
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
 
 // src/cli and dist/cli are both two levels below the package root.
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -45,7 +50,7 @@ program
       'ws',
     ]),
   )
-  .action(runStart);
+  .action(lazy(() => import('./start.js'), 'runStart'));
 
 program
   .command('restart')
@@ -54,12 +59,12 @@ program
   )
   .option('--config <file>', 'Configuration file, read for the scaling settings (default: as for start)')
   .option('--env-file <file>', 'Environment file to load first (default: .env in the working directory)')
-  .action(runRestart);
+  .action(lazy(() => import('./restart.js'), 'runRestart'));
 
 program
   .command('install')
   .description('Install Reverb: add the REVERB_* entries to .env and write reverb.config.mjs')
-  .action(runInstall);
+  .action(lazy(() => import('./install.js'), 'runInstall'));
 
 /** An `apps:*` command reading the same configuration as `start`. */
 function appsCommand(name: string, description: string): Command {
@@ -85,19 +90,19 @@ withSettings(appsCommand('apps:create', 'Add an app to the apps table (database 
   .option('--id <id>', 'The app id (default: six random digits)')
   .option('--secret <secret>', 'The app secret (default: 20 random characters)')
   .option('--disabled', 'Create it disabled')
-  .action(runAppsCreate);
+  .action(lazy(apps, 'runAppsCreate'));
 
-appsCommand('apps:list', 'List the apps of the apps table (never their secrets)').action(runAppsList);
+appsCommand('apps:list', 'List the apps of the apps table (never their secrets)').action(lazy(apps, 'runAppsList'));
 
-withSettings(appsCommand('apps:update', "Change an app's settings in the apps table").argument('<id>', 'The app id')).action(runAppsUpdate);
+withSettings(appsCommand('apps:update', "Change an app's settings in the apps table").argument('<id>', 'The app id')).action(lazy(apps, 'runAppsUpdate'));
 
-appsCommand('apps:rotate-secret', 'Give an app a new secret and print it once').argument('<id>', 'The app id').action(runAppsRotateSecret);
+appsCommand('apps:rotate-secret', 'Give an app a new secret and print it once').argument('<id>', 'The app id').action(lazy(apps, 'runAppsRotateSecret'));
 
-appsCommand('apps:disable', 'Disable an app: new connections are refused and its open ones closed').argument('<id>', 'The app id').action(runAppsDisable);
+appsCommand('apps:disable', 'Disable an app: new connections are refused and its open ones closed').argument('<id>', 'The app id').action(lazy(apps, 'runAppsDisable'));
 
-appsCommand('apps:enable', 'Enable a disabled app').argument('<id>', 'The app id').action(runAppsEnable);
+appsCommand('apps:enable', 'Enable a disabled app').argument('<id>', 'The app id').action(lazy(apps, 'runAppsEnable'));
 
-appsCommand('apps:delete', 'Delete an app from the apps table: its open connections are closed').argument('<id>', 'The app id').action(runAppsDelete);
+appsCommand('apps:delete', 'Delete an app from the apps table: its open connections are closed').argument('<id>', 'The app id').action(lazy(apps, 'runAppsDelete'));
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : String(error));

@@ -5,6 +5,8 @@
  * .env, the table checked after each; secrets printed once and never listed;
  * every setting read back by the store as the schema reads it; a dropped
  * connection replaced, an unreachable database refused within seconds.
+ *
+ * Transport-independent: run once, in the ws pass of test/run.mjs.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';

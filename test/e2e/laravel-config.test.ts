@@ -1,3 +1,8 @@
+/**
+ * config/reverb.php read as Reverb reads it (php, the cached config, or the evaluator).
+ *
+ * Transport-independent: run once, in the ws pass of test/run.mjs.
+ */
 import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

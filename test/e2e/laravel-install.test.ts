@@ -1,3 +1,8 @@
+/**
+ * `reverb install` in Laravel-shaped projects: the .env entries and the steps it prints.
+ *
+ * Transport-independent: run once, in the ws pass of test/run.mjs.
+ */
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

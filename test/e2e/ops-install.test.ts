@@ -1,3 +1,8 @@
+/**
+ * `reverb install`: the .env entries and the commented config file it writes.
+ *
+ * Transport-independent: run once, in the ws pass of test/run.mjs.
+ */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';

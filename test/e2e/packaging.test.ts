@@ -6,6 +6,8 @@
  * takes every dependency from its cache, where `npm ci` of this repository
  * put them. Also: `npm start` and `npx reverb start` stop with their server
  * when the package manager alone gets SIGTERM.
+ *
+ * Transport-independent: run once, in the ws pass of test/run.mjs.
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';

@@ -10,6 +10,8 @@
  * the message was counted in, only buckets, count — written once per ingest
  * interval, never per message. Redis going away is logged once, WebSocket
  * traffic does not wait for it, and the kept counts are written when it is back.
+ *
+ * Transport-independent: run once, in the ws pass of test/run.mjs.
  */
 import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';

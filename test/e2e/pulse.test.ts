@@ -11,6 +11,8 @@
  * A database that goes away is logged once, and once more when it is back;
  * its counts are written then; WebSocket traffic never waits for it, even
  * while a write hangs.
+ *
+ * Transport-independent: run once, in the ws pass of test/run.mjs.
  */
 import assert from 'node:assert/strict';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
