@@ -7,6 +7,8 @@ import type { ChannelCounts, ChannelDelivery, Cluster, PresenceMember } from '..
 import type { Channel } from '../protocol/channels/channel.js';
 import { CacheStore } from './cache.js';
 import { memberAddedFrame, memberRemovedFrame } from '../protocol/presence.js';
+import type { LimitName } from '../protocol/observer.js';
+import { RateWindows, type RateSpend } from '../protocol/rate-windows.js';
 
 const EMPTY: ChannelCounts = { subscriptionCount: 0, userCount: 0 };
 
@@ -17,6 +19,7 @@ function counts(channel: Channel): ChannelCounts {
 export class LocalCluster implements Cluster {
   private server: PusherServer | undefined;
   private readonly cache = new CacheStore();
+  private readonly rates = new RateWindows();
 
   attach(server: PusherServer): void {
     this.server = server;
@@ -29,6 +32,10 @@ export class LocalCluster implements Cluster {
   private members(appId: string, name: string): PresenceMember[] {
     const channel = this.channel(appId, name);
     return channel ? [...channel.localMembers.values()].map((local) => local.member) : [];
+  }
+
+  spendRate(appId: string, name: LimitName, points: number, limit: number): RateSpend {
+    return this.rates.spend(appId, name, points, limit);
   }
 
   publish(delivery: ChannelDelivery): void {

@@ -17,6 +17,7 @@
  *   ns:app:<app>:connections          hash  node -> connections
  *   ns:app:<app>:cache:<channel>      string, the cached frame, with a TTL
  *   ns:app:<app>:hold:<channel>[\x1f<user>]  string, a departure held back for Pusher's webhook window
+ *   ns:app:<app>:rate:<limit>         string, points spent in the app's current 1 s window of an HTTP API limit
  *   ns:node:<node>:online             hash  app\x1fuser -> 1 (the user has a signed-in connection here; watchlist apps)
  *   ns:app:<app>:online               hash  user -> number of nodes where the user is signed in
  *   ns:webhooks:<node>                stream the node's pending webhook deliveries, field j (webhook-stream.ts)
@@ -237,6 +238,23 @@ local function contact(timeoutMs)
   redis.call('SET', lastKey, now)
   return now
 end
+`;
+
+/**
+ * ARGV: ns, app, limit name, points, limit. Spends the points of the app's
+ * current 1-second window when they fit (a refused request spends nothing).
+ * Returns {allowed 0/1, points spent, ms until the window ends}.
+ */
+export const RATE_SPEND = `${COMMON}
+local key = appKey(ARGV[2], 'rate:' .. ARGV[3])
+local points, limit = tonumber(ARGV[4]), tonumber(ARGV[5])
+local spent = tonumber(redis.call('GET', key) or '0')
+local left = redis.call('PTTL', key)
+if left < 0 then spent, left = 0, 1000 end
+if spent + points > limit then return {0, spent, left} end
+spent = redis.call('INCRBY', key, points)
+if spent == points then redis.call('PEXPIRE', key, 1000) end
+return {1, spent, left}
 `;
 
 /** ARGV: ns, node, app, channel, delta (+1 / -1). Returns the transitions. */

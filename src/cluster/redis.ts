@@ -31,6 +31,8 @@ import { scriptNames, timeCommands, type RedisCommandObserver } from './redis-ti
 import * as scripts from './redis-scripts.js';
 import { WebhookStream } from './webhook-stream.js';
 import { ClusterUnavailable, type ChannelCounts, type ChannelDelivery, type Cluster, type PresenceMember } from '../protocol/cluster.js';
+import type { LimitName } from '../protocol/observer.js';
+import type { RateSpend } from '../protocol/rate-windows.js';
 
 const SEP = '\x1f';
 
@@ -75,6 +77,7 @@ const SCRIPT_SOURCES = {
   reverbClaimDeparture: scripts.CLAIM_DEPARTURE,
   reverbAdoptWebhooks: scripts.ADOPT_WEBHOOKS,
   reverbUserPresence: scripts.USER_PRESENCE,
+  reverbRateSpend: scripts.RATE_SPEND,
 } as const;
 
 /** A cluster-wide transition a script made: kind ('o'ccupied, 'v'acated, member 'a'dded, 'r'emoved), app, channel, user. */
@@ -399,6 +402,15 @@ export class RedisCluster implements Cluster {
   /** Whether this server's clients are subscribed to the channel. */
   private occupied(appId: string, channel: string): boolean {
     return this.topics.has(this.topic(appId, channel));
+  }
+
+  /** Counted in Redis for the whole cluster; on this server alone while Redis cannot count (documented in docs/scaling.md). */
+  spendRate(appId: string, name: LimitName, points: number, limit: number): RateSpend | Promise<RateSpend> {
+    if (!this.link.available) return this.local.spendRate(appId, name, points, limit);
+    return this.link.ask(() => this.run<[number, number, number]>('reverbRateSpend', appId, name, points, limit)).then(
+      ([allowed, spent, resetMs]) => ({ allowed: allowed === 1, spent, resetMs }),
+      () => this.local.spendRate(appId, name, points, limit),
+    );
   }
 
   publish(delivery: ChannelDelivery): void {

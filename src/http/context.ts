@@ -10,5 +10,5 @@ export interface ApiContext {
   /** Decoded route parameters (channel name, user id). */
   readonly route: Readonly<Record<string, string>>;
   /** Spends the app's `max_backend_events_per_second` points (one per channel of each event); throws a 429 beyond it. */
-  readonly spendEventPoints: (points: number) => void;
+  readonly spendEventPoints: (points: number) => Promise<void>;
 }

@@ -37,7 +37,7 @@ export async function triggerEvent(context: ApiContext): Promise<ApiResponse> {
   const channels = targetChannels(body, config);
   const socketId = optionalString(body.socket_id, 'socket_id', '');
   const info = infoAttributes(optionalString(body.info, 'info', ''));
-  context.spendEventPoints(channels.length);
+  await context.spendEventPoints(channels.length);
 
   for (const channel of channels) context.server.publishEvent(context.app, channel, name, data, socketId);
   if (info.size === 0) return json({});
@@ -78,7 +78,7 @@ export async function triggerBatch(context: ApiContext): Promise<ApiResponse> {
   // Validate every item before publishing any, so a bad batch publishes nothing.
   const items = readBatch(parseJsonObject(context.body), context.app.config);
   // One point per event: each goes to one channel.
-  context.spendEventPoints(items.length);
+  await context.spendEventPoints(items.length);
   for (const item of items) context.server.publishEvent(context.app, item.channel, item.name, item.data, item.socketId);
   if (items.every((item) => item.info.size === 0)) return json({ batch: {} });
   const batch = [];

@@ -194,8 +194,8 @@ function routeRequest(options: RouterOptions): (request: ApiRequest, call: CallI
       if (!app.config.enabled) return errorResponse(403, 'Application is disabled.');
       call.appId = app.id;
       // Every GET reads cluster state: one point each (soketi).
-      if (found.route.method === 'GET') readRequests.spend(app, 1);
-      const spendEventPoints = (points: number): void => backendEvents.spend(app, points);
+      if (found.route.method === 'GET') await readRequests.spend(app, 1);
+      const spendEventPoints = (points: number): Promise<void> => backendEvents.spend(app, points);
       return await found.route.handler({ server, app, params, body: request.body, route: routeParams, spendEventPoints });
     } catch (error) {
       if (error instanceof LimitExceeded) call.limit = error.limit;

@@ -4,6 +4,9 @@
  * cluster of one (LocalCluster); the Redis implementation shares the same interface.
  */
 
+import type { LimitName } from './observer.js';
+import type { RateSpend } from './rate-windows.js';
+
 /** A presence member as given by the (signed) `channel_data`. */
 export interface PresenceMember {
   /** `user_id` as a string: the identity used for de-duplication. */
@@ -40,6 +43,13 @@ export class ClusterUnavailable extends Error {
 }
 
 export interface Cluster {
+  /**
+   * Spends `points` of an app's per-second `name` limit, counted across the
+   * cluster (HTTP API limits: one budget for the app, whichever server a
+   * request reaches).
+   */
+  spendRate(appId: string, name: LimitName, points: number, limit: number): RateSpend | Promise<RateSpend>;
+
   /** Delivers a frame to the channel's subscribers on every server, this one included. */
   publish(delivery: ChannelDelivery): void;
 

@@ -93,6 +93,17 @@ for (const [engine, open] of APPS_ENGINES) {
       return client;
     };
 
+    /** A new app with a client on each server; `command` closes both with `code` and refuses new connections with it. */
+    const closedOnBothServers = async (command: string, code: number): Promise<TestApp> => {
+      const app = await createApp();
+      const [onA, onB] = [await raw(a, app), await raw(b, app)];
+      await cli(command, app.app_id);
+      assert.equal((await onA.waitForClose(5000)).code, code);
+      assert.equal((await onB.waitForClose(5000)).code, code);
+      for (const server of [a, b]) assert.deepEqual(await refusal(server, app.key), { error: code, close: code });
+      return app;
+    };
+
     before(async () => {
       database = await open();
       redis = await startRedis();
@@ -145,12 +156,7 @@ for (const [engine, open] of APPS_ENGINES) {
     });
 
     it('closes a disabled app’s connections on every server with 4003, refuses new ones, and lets them in again when enabled', async () => {
-      const app = await createApp();
-      const [onA, onB] = [await raw(a, app), await raw(b, app)];
-      await cli('apps:disable', app.app_id);
-      assert.equal((await onA.waitForClose(5000)).code, 4003);
-      assert.equal((await onB.waitForClose(5000)).code, 4003);
-      assert.deepEqual(await refusal(b, app.key), { error: 4003, close: 4003 });
+      const app = await closedOnBothServers('apps:disable', 4003);
       assert.equal(await status(a, app), 403);
       await cli('apps:enable', app.app_id);
       await eventually(async () => void (await raw(a, app)), 5000);
@@ -158,12 +164,7 @@ for (const [engine, open] of APPS_ENGINES) {
     });
 
     it('closes a deleted app’s connections with 4001 and then knows it no more', async () => {
-      const app = await createApp();
-      const [onA, onB] = [await raw(a, app), await raw(b, app)];
-      await cli('apps:delete', app.app_id);
-      assert.equal((await onA.waitForClose(5000)).code, 4001);
-      assert.equal((await onB.waitForClose(5000)).code, 4001);
-      assert.deepEqual(await refusal(a, app.key), { error: 4001, close: 4001 });
+      const app = await closedOnBothServers('apps:delete', 4001);
       assert.equal(await status(b, app), 404);
     });
 

@@ -3,11 +3,14 @@
  * (or pusher:error code) and message, on one server whose apps set them low.
  * The rate limits count in 1-second windows, so their checks run their
  * requests in one window and retry when a window boundary fell in between.
- * Every refusal is counted in `limit_refusals_total`.
+ * Every refusal is counted in `limit_refusals_total`. With scaling on, the
+ * rate limits are one budget per app across the servers (counted in Redis),
+ * and per server while Redis is away.
  */
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
+import { startCluster, type TestCluster } from '../helpers/cluster.js';
 import { connectClient, get, join, post, withClients, type ApiResult } from '../helpers/http.js';
 import { serverForSuite, type StartedServer, type TestApp } from '../helpers/server.js';
 
@@ -197,6 +200,45 @@ describe('per-app limits', () => {
       [SIZES, 'max_event_name_length'],
     ] as const) {
       assert.ok((await count(app, limit)) >= 1, `${app.app_id} ${limit}`);
+    }
+  });
+});
+
+describe('per-app rate limits with scaling on', () => {
+  let cluster: TestCluster;
+  before(async () => {
+    cluster = await startCluster(2, { apps: [EVENTS, READS] });
+  });
+  after(() => cluster?.stop());
+
+  it('gives an app one budget, whichever server a request reaches', async () => {
+    const [a, b] = cluster.servers as [StartedServer, StartedServer];
+    const [, refused] = await inOneWindow([
+      () => post(a, 'events', { name: 'e', data: 'd', channels: ['a', 'b', 'c'] }, { app: EVENTS }),
+      () => post(b, 'events', { name: 'e', data: 'd', channels: ['d', 'e', 'f'] }, { app: EVENTS }),
+    ]);
+    assertError(refused!, 429, 'Too many requests: over max_backend_events_per_second (5 per second; this request needs 3, 2 left).');
+    assertRateHeaders(refused!, 5, 2);
+    const [, , refusedRead] = await inOneWindow([
+      () => get(a, 'channels', {}, { app: READS }),
+      () => get(b, 'channels', {}, { app: READS }),
+      () => get(a, 'connections', {}, { app: READS }),
+    ]);
+    assertRateHeaders(refusedRead!, 2, 0);
+  });
+
+  it('counts on each server alone while Redis is away, and answers', async () => {
+    const [a, b] = cluster.servers as [StartedServer, StartedServer];
+    await cluster.redis.stop();
+    try {
+      // Each server's own window: 3 + 3 points fit, where the shared budget would refuse the second.
+      await inOneWindow([
+        () => post(a, 'events', { name: 'e', data: 'd', channels: ['a', 'b', 'c'] }, { app: EVENTS }),
+        () => post(b, 'events', { name: 'e', data: 'd', channels: ['d', 'e', 'f'] }, { app: EVENTS }),
+        () => post(a, 'events', { name: 'e', data: 'd', channels: ['g', 'h', 'i'] }, { app: EVENTS }),
+      ]);
+    } finally {
+      await cluster.redis.start();
     }
   });
 });
