@@ -20,6 +20,8 @@ export class LocalCluster implements Cluster {
   private server: PusherServer | undefined;
   private readonly cache = new CacheStore();
   private readonly rates = new RateWindows();
+  /** Subscriber counts last announced in subscription_count webhooks, by app and channel (none for 0). */
+  private readonly announced = new Map<string, number>();
 
   attach(server: PusherServer): void {
     this.server = server;
@@ -86,6 +88,15 @@ export class LocalCluster implements Cluster {
 
   async cachedFrame(appId: string, channel: string): Promise<string | undefined> {
     return this.cache.get(`${appId}\n${channel}`);
+  }
+
+  async subscriptionCountToAnnounce(appId: string, name: string): Promise<number | undefined> {
+    const count = this.channel(appId, name)?.subscribers.size ?? 0;
+    const key = `${appId}\n${name}`;
+    if ((this.announced.get(key) ?? 0) === count) return undefined;
+    if (count === 0) this.announced.delete(key);
+    else this.announced.set(key, count);
+    return count;
   }
 
   async channelCounts(appId: string, name: string): Promise<ChannelCounts> {

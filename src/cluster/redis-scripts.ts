@@ -18,6 +18,7 @@
  *   ns:app:<app>:cache:<channel>      string, the cached frame, with a TTL
  *   ns:app:<app>:hold:<channel>[\x1f<user>]  string, a departure held back for Pusher's webhook window
  *   ns:app:<app>:rate:<limit>         string, points spent in the app's current 1 s window of an HTTP API limit
+ *   ns:app:<app>:announced:<channel>  string, the subscriber count last announced in a subscription_count webhook
  *   ns:node:<node>:online             hash  app\x1fuser -> 1 (the user has a signed-in connection here; watchlist apps)
  *   ns:app:<app>:online               hash  user -> number of nodes where the user is signed in
  *   ns:webhooks:<node>                stream the node's pending webhook deliveries, field j (webhook-stream.ts)
@@ -255,6 +256,20 @@ if spent + points > limit then return {0, spent, left} end
 spent = redis.call('INCRBY', key, points)
 if spent == points then redis.call('PEXPIRE', key, 1000) end
 return {1, spent, left}
+`;
+
+/**
+ * ARGV: ns, app, channel. The channel's cluster-wide subscriber count when it
+ * differs from the one last announced (which it then becomes), else -1: one
+ * subscription_count webhook per change however many servers saw it.
+ */
+export const ANNOUNCE_SUBSCRIPTION_COUNT = `${COMMON}
+local app, channel = ARGV[2], ARGV[3]
+local count = tonumber(redis.call('HGET', appKey(app, 'channels'), channel) or '0')
+local key = appKey(app, 'announced:' .. channel)
+if tonumber(redis.call('GET', key) or '0') == count then return -1 end
+if count == 0 then redis.call('DEL', key) else redis.call('SET', key, count, 'EX', 86400) end
+return count
 `;
 
 /** ARGV: ns, node, app, channel, delta (+1 / -1). Returns the transitions. */

@@ -78,6 +78,7 @@ const SCRIPT_SOURCES = {
   reverbAdoptWebhooks: scripts.ADOPT_WEBHOOKS,
   reverbUserPresence: scripts.USER_PRESENCE,
   reverbRateSpend: scripts.RATE_SPEND,
+  reverbAnnounceSubscriptionCount: scripts.ANNOUNCE_SUBSCRIPTION_COUNT,
 } as const;
 
 /** A cluster-wide transition a script made: kind ('o'ccupied, 'v'acated, member 'a'dded, 'r'emoved), app, channel, user. */
@@ -556,6 +557,11 @@ export class RedisCluster implements Cluster {
 
   cachedFrame(appId: string, channel: string): Promise<string | undefined> {
     return this.queries.cachedFrame(appId, channel).catch(() => this.local.cachedFrame(appId, channel));
+  }
+
+  async subscriptionCountToAnnounce(appId: string, channel: string): Promise<number | undefined> {
+    const count = await this.link.ask(() => this.run<number>('reverbAnnounceSubscriptionCount', appId, channel));
+    return count < 0 ? undefined : count;
   }
 
   channelCounts(appId: string, channel: string): Promise<ChannelCounts> {

@@ -99,6 +99,13 @@ export interface Cluster {
 
   /** Counts for one channel; zero counts when nobody is subscribed (may reject with ClusterUnavailable). */
   channelCounts(appId: string, channel: string): Promise<ChannelCounts>;
+  /**
+   * The channel's subscriber count for a `subscription_count` webhook, or
+   * undefined when it is the count last announced for the channel anywhere in
+   * the cluster: servers that saw changes in the same period announce the
+   * current count once (may reject with ClusterUnavailable).
+   */
+  subscriptionCountToAnnounce(appId: string, channel: string): Promise<number | undefined>;
   /** Every occupied channel of the app with its counts (may reject with ClusterUnavailable). */
   occupiedChannels(appId: string): Promise<ReadonlyMap<string, ChannelCounts>>;
   /** Open connections of the app (may reject with ClusterUnavailable). */

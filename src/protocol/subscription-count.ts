@@ -41,10 +41,13 @@ export class SubscriptionCounts {
           const counts = await app.server.cluster.channelCounts(app.id, channel).catch(() => undefined);
           if (!counts) continue;
           const { subscriptionCount } = counts;
+          // Subscribers are told the count by every server that saw a change (it is absolute, so a repeat is harmless).
           if (subscriptionCount > 0) {
             app.server.cluster.publish({ appId: app.id, channel, frame: subscriptionCountFrame(channel, subscriptionCount) });
           }
-          app.server.channelEvents.subscriptionCount(app.id, channel, subscriptionCount);
+          // The webhook goes once per change of the cluster-wide count.
+          const announced = await app.server.cluster.subscriptionCountToAnnounce(app.id, channel).catch(() => undefined);
+          if (announced !== undefined) app.server.channelEvents.subscriptionCount(app.id, channel, announced);
         }
       }
     } finally {

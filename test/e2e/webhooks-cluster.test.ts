@@ -190,3 +190,36 @@ describe('webhooks pending on a server that goes', () => {
     assert.ok(receiver.received.every((webhook) => webhook.valid));
   });
 });
+
+describe('subscription_count webhooks across a cluster', () => {
+  const COUNTING = { ...DEFAULT_APP, app_id: 'counting', key: 'counting-key', secret: 'counting-secret', subscription_count_events: true };
+  let cluster: TestCluster;
+  let receiver: WebhookReceiver;
+  const clients: RawClient[] = [];
+
+  before(async () => {
+    receiver = await WebhookReceiver.start(COUNTING);
+    cluster = await startCluster(2, { apps: [{ ...COUNTING, webhooks: [{ url: receiver.url, event_types: ['subscription_count'] }] }] });
+  });
+  after(async () => {
+    for (const client of clients) client.close();
+    await cluster.stop();
+    await receiver.close();
+  });
+
+  it('announces each change of the cluster-wide count once, however many servers saw changes', async () => {
+    const joins = Array.from({ length: 6 }, async (_, index) => {
+      const client = await RawClient.connect(`${cluster.servers[index % 2]!.wsUrl}/app/${COUNTING.key}`);
+      clients.push(client);
+      await client.subscribe('crowd');
+    });
+    await Promise.all(joins);
+    const counts = () => receiver.events().filter((event) => event.channel === 'crowd').map((event) => event.subscription_count);
+    await receiver.waitUntil('the count 6', () => counts().at(-1) === 6);
+    // Both servers saw joins in the same sweep periods: without one announcement per change, 6 came twice.
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    const seen = counts();
+    assert.equal(seen.at(-1), 6);
+    for (let index = 1; index < seen.length; index++) assert.notEqual(seen[index], seen[index - 1], `counts announced: ${seen.join(', ')}`);
+  });
+});
