@@ -49,8 +49,9 @@ function run(label, transport, files) {
 
 /**
  * E2e files whose subject does not depend on the WebSocket library (the CLI,
- * packaging, Laravel config and Pulse storage) say so in their header and run
- * in the ws pass only, which keeps `npm test` within CI's time budget.
+ * packaging, Laravel config and restarts, Pulse storage, the cluster's
+ * webhooks and Redis metrics) say so in their header and run in the ws pass
+ * only, which keeps `npm test` within CI's time budget.
  */
 const transportIndependent = (file) => /^ \* Transport-independent:/m.test(readFileSync(join(root, file), 'utf8'));
 

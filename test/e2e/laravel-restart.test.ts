@@ -3,6 +3,8 @@
  * Reverb's restart key into the project's cache store exactly as Laravel's
  * store does (PHP serializes; file path, Redis key and table row by Laravel's
  * rules), and the server must restart gracefully: 4200 to a client, exit 0.
+ *
+ * Transport-independent: run once, in the ws pass of test/run.mjs.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';

@@ -4,6 +4,8 @@
  * SUBSCRIBE and of the subscription script (named, not EVALSHA), an API
  * publish that of PUBLISH, each by exactly one; a Redis that stops answering
  * turns the command sent meanwhile into a timeout failure.
+ *
+ * Transport-independent: run once, in the ws pass of test/run.mjs.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';

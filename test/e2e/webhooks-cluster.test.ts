@@ -5,6 +5,8 @@
  * server and joined on another within Pusher's 3 s window produces nothing.
  * Deliveries pending on a server that is killed (kill -9) or stops while the
  * receiver is down are delivered by another server, held departures included.
+ *
+ * Transport-independent: run once, in the ws pass of test/run.mjs.
  */
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
