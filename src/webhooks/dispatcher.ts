@@ -67,10 +67,13 @@ export class WebhookDispatcher implements ChannelEvents {
   }
 
   /**
-   * Sets up (or replaces, when its settings changed) the targets of an app.
-   * Events already queued for replaced targets are still delivered.
+   * Sets up (or replaces, when its webhook settings changed) the targets of
+   * an app. Events already queued for replaced targets are still delivered;
+   * an app reloaded with the same settings keeps its queues (and their order).
    */
   configure(app: WebhookApp): void {
+    const held = this.apps.get(app.id);
+    if (held && JSON.stringify(held) === JSON.stringify(app)) return;
     if (app.webhooks.length === 0) {
       this.apps.delete(app.id);
       this.queues.delete(app.id);

@@ -20,6 +20,7 @@ import type { Pusher } from '../helpers/pusher-js.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
 import { freePort, startServer, type StartedServer, type TestApp } from '../helpers/server.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
+import { WebhookReceiver } from '../helpers/webhook-receiver.js';
 import { RawClient } from '../helpers/ws-client.js';
 
 async function scrapeQueries(server: StartedServer): Promise<number> {
@@ -166,6 +167,22 @@ for (const [engine, open] of APPS_ENGINES) {
     it('closes a deleted app’s connections with 4001 and then knows it no more', async () => {
       const app = await closedOnBothServers('apps:delete', 4001);
       assert.equal(await status(b, app), 404);
+    });
+
+    it('sends the webhooks of an app from the table, signed with its secret', async () => {
+      const app: TestApp = { app_id: `hooked-${engine}`, key: `hooked-key-${engine}`, secret: `hooked-secret-${engine}` };
+      const receiver = await WebhookReceiver.start(app);
+      try {
+        const webhooks = JSON.stringify([{ url: receiver.url, event_types: ['channel_occupied'] }]);
+        await cli('apps:create', '--id', app.app_id, '--key', app.key, '--secret', app.secret, '--webhooks', webhooks);
+        const client = await raw(a, app);
+        await client.subscribe('hooked');
+        // The receiver checks X-Pusher-Key and X-Pusher-Signature with the pusher SDK.
+        const [event] = await receiver.waitForEvents(1);
+        assert.deepEqual(event, { name: 'channel_occupied', channel: 'hooked' });
+      } finally {
+        await receiver.close();
+      }
     });
 
     it('sees changes made directly in the table within the cache TTL', async () => {
