@@ -1,6 +1,6 @@
 /** Pulse's tables on MySQL/MariaDB through mysql2: key_hash is `binary(16)`, unhex(md5(key)). */
 import { createHash } from 'node:crypto';
-import { mysqlOptions, type SqlConnectionConfig } from '../config/laravel/database-connection.js';
+import { SQL_DIALECTS, mysqlOptions, type SqlConnectionConfig } from '../config/laravel/database-connection.js';
 import type { SqlSession } from './storage.js';
 
 /** `timeoutMs` bounds every query. */
@@ -11,8 +11,7 @@ export async function openMysqlSession(database: SqlConnectionConfig, timeoutMs:
   connection.on('error', () => undefined);
   const query = (sql: string, params: readonly unknown[] = []) => connection.query({ sql, timeout: timeoutMs }, [...params]);
   return {
-    quote: (name) => `\`${name.replaceAll('`', '``')}\``,
-    placeholder: () => '?',
+    ...SQL_DIALECTS.mysql,
     // Laravel's MySQL grammar without `use_upsert_alias`, which MariaDB lacks.
     addValueOnConflict: () => 'on duplicate key update `value` = `value` + values(`value`)',
     generatedKeyHash: async (table) => {

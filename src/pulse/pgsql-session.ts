@@ -1,9 +1,9 @@
 /** Pulse's tables on PostgreSQL through pg: key_hash is a uuid, md5(key)::uuid. */
 import { createHash } from 'node:crypto';
-import { pgOptions, type SqlConnectionConfig } from '../config/laravel/database-connection.js';
+import { SQL_DIALECTS, pgOptions, type SqlConnectionConfig } from '../config/laravel/database-connection.js';
 import type { SqlSession } from './storage.js';
 
-const quote = (name: string) => `"${name.replaceAll('"', '""')}"`;
+const { quote } = SQL_DIALECTS.pgsql;
 
 /** `timeoutMs` bounds every query. */
 export async function openPgsqlSession(database: SqlConnectionConfig, timeoutMs: number): Promise<SqlSession> {
@@ -13,8 +13,7 @@ export async function openPgsqlSession(database: SqlConnectionConfig, timeoutMs:
   client.on('error', () => undefined);
   await client.connect();
   return {
-    quote,
-    placeholder: (n) => `$${n}`,
+    ...SQL_DIALECTS.pgsql,
     addValueOnConflict: (table) =>
       `on conflict ("bucket", "period", "type", "aggregate", "key_hash") do update set "value" = ${quote(table)}."value" + "excluded"."value"`,
     generatedKeyHash: async (table) => {

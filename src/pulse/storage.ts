@@ -4,7 +4,7 @@
  * row already there — the unique index is on key_hash, not key — in one
  * transaction, 1000 rows per statement (Pulse's default `chunk`).
  */
-import type { SqlConnectionConfig } from '../config/laravel/database-connection.js';
+import type { SqlConnectionConfig, SqlDialect } from '../config/laravel/database-connection.js';
 import { aggregateCounts, type AggregateRow } from './aggregate.js';
 import type { Tally } from './counts.js';
 import type { PulseSink } from './sink.js';
@@ -17,11 +17,7 @@ export interface Statement {
 }
 
 /** What differs between MySQL/MariaDB and PostgreSQL. */
-export interface SqlSession {
-  /** Quotes a table or column name. */
-  quote(name: string): string;
-  /** The parameter marker of the n-th (1-based) value. */
-  placeholder(n: number): string;
+export interface SqlSession extends SqlDialect {
   /** `on duplicate key update` / `on conflict … do update`, adding the new value to the stored one. */
   addValueOnConflict(table: string): string;
   /**

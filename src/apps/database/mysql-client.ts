@@ -1,5 +1,5 @@
 /** The apps table on MySQL/MariaDB through a mysql2 pool. */
-import { mysqlOptions, type SqlConnectionConfig } from '../../config/laravel/database-connection.js';
+import { SQL_DIALECTS, mysqlOptions, type SqlConnectionConfig } from '../../config/laravel/database-connection.js';
 import type { AppRow } from './columns.js';
 import { retriedIfDropped, type SqlClient } from './sql-client.js';
 
@@ -20,8 +20,7 @@ export async function openMysqlClient(database: SqlConnectionConfig, timeoutMs: 
   const run = (sql: string, params: readonly unknown[]) =>
     retriedIfDropped(() => pool.query({ sql, timeout: timeoutMs }, [...params]), timeoutMs, 'MySQL query');
   return {
-    quote: (name) => `\`${name.replaceAll('`', '``')}\``,
-    placeholder: () => '?',
+    ...SQL_DIALECTS.mysql,
     select: async (sql, params = []) => (await run(sql, params))[0] as AppRow[],
     execute: async (sql, params = []) => ((await run(sql, params))[0] as { affectedRows: number }).affectedRows,
     close: () => pool.end().catch(() => undefined),

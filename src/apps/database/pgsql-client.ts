@@ -1,5 +1,5 @@
 /** The apps table on PostgreSQL through a pg pool. */
-import { pgOptions, type SqlConnectionConfig } from '../../config/laravel/database-connection.js';
+import { SQL_DIALECTS, pgOptions, type SqlConnectionConfig } from '../../config/laravel/database-connection.js';
 import { retriedIfDropped, type SqlClient } from './sql-client.js';
 
 export async function openPgsqlClient(database: SqlConnectionConfig, timeoutMs: number): Promise<SqlClient> {
@@ -9,8 +9,7 @@ export async function openPgsqlClient(database: SqlConnectionConfig, timeoutMs: 
   pool.on('error', () => undefined);
   const run = (sql: string, params: readonly unknown[]) => retriedIfDropped(() => pool.query(sql, [...params]), timeoutMs, 'PostgreSQL query');
   return {
-    quote: (name) => `"${name.replaceAll('"', '""')}"`,
-    placeholder: (n) => `$${n}`,
+    ...SQL_DIALECTS.pgsql,
     select: async (sql, params = []) => (await run(sql, params)).rows,
     execute: async (sql, params = []) => (await run(sql, params)).rowCount ?? 0,
     close: () => pool.end().catch(() => undefined),

@@ -3,13 +3,10 @@
  * in time, over a pool that survives a dropped connection (the next query
  * connects again) — the same for mysql2 and pg.
  */
+import type { SqlDialect } from '../../config/laravel/database-connection.js';
 import type { AppRow } from './columns.js';
 
-export interface SqlClient {
-  /** Quotes a table or column name. */
-  quote(name: string): string;
-  /** The parameter marker of the n-th (1-based) value. */
-  placeholder(n: number): string;
+export interface SqlClient extends SqlDialect {
   /** The rows a select returns. */
   select(sql: string, params?: readonly unknown[]): Promise<AppRow[]>;
   /** How many rows a statement matched. */

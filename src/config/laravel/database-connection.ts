@@ -58,6 +58,19 @@ export function resolveDatabaseConnection(databaseSection: unknown, name: string
 
 type Settings = Omit<SqlConnectionConfig, 'driver' | 'prefix'>;
 
+/** How a driver quotes names and marks parameters: what SQL built for both databases needs. */
+export interface SqlDialect {
+  /** Quotes a table or column name. */
+  quote(name: string): string;
+  /** The parameter marker of the n-th (1-based) value. */
+  placeholder(n: number): string;
+}
+
+export const SQL_DIALECTS: Readonly<Record<SqlConnectionConfig['driver'], SqlDialect>> = {
+  mysql: { quote: (name) => `\`${name.replaceAll('`', '``')}\``, placeholder: () => '?' },
+  pgsql: { quote: (name) => `"${name.replaceAll('"', '""')}"`, placeholder: (n) => `$${n}` },
+};
+
 const CONNECT_TIMEOUT_MS = 5000;
 
 /** mysql2's connection options. */
