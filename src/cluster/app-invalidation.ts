@@ -4,15 +4,9 @@
  * once, instead of within the apps cache's TTL.
  */
 import type { ScalingConfig } from '../config/types.js';
-import { createRedis } from './redis-connection.js';
+import { withRedis } from './redis-connection.js';
 
 /** Returns how many servers were listening. */
-export async function publishAppChanged(scaling: ScalingConfig, appId: string): Promise<number> {
-  const redis = createRedis(scaling.server, 'reverb-ts:apps');
-  try {
-    await redis.connect();
-    return await redis.publish(`${scaling.channel}:control`, JSON.stringify({ type: 'app', id: appId }));
-  } finally {
-    redis.disconnect();
-  }
+export function publishAppChanged(scaling: ScalingConfig, appId: string): Promise<number> {
+  return withRedis(scaling.server, 'reverb-ts:apps', (redis) => redis.publish(`${scaling.channel}:control`, JSON.stringify({ type: 'app', id: appId })));
 }

@@ -36,3 +36,14 @@ export function createRedis(server: RedisServerConfig, name: string): Redis {
   const named = { ...options, connectionName: name };
   return url ? new Redis(url, named) : new Redis(named);
 }
+
+/** A short-lived connection for one piece of work (a command line's publish), closed afterwards. */
+export async function withRedis<T>(server: RedisServerConfig, name: string, work: (redis: Redis) => Promise<T>): Promise<T> {
+  const redis = createRedis(server, name);
+  try {
+    await redis.connect();
+    return await work(redis);
+  } finally {
+    redis.disconnect();
+  }
+}

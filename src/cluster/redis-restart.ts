@@ -4,7 +4,7 @@
  * on any machine. Each performs the graceful shutdown and deregisters itself.
  */
 import type { ScalingConfig } from '../config/types.js';
-import { createRedis } from './redis-connection.js';
+import { withRedis } from './redis-connection.js';
 
 export interface RestartResult {
   /** Servers subscribed to the control topic when the signal was published. */
@@ -15,10 +15,8 @@ export interface RestartResult {
   readonly registered: number;
 }
 
-export async function broadcastRestart(scaling: ScalingConfig, waitMs: number): Promise<RestartResult> {
-  const redis = createRedis(scaling.server, 'reverb-ts:restart');
-  try {
-    await redis.connect();
+export function broadcastRestart(scaling: ScalingConfig, waitMs: number): Promise<RestartResult> {
+  return withRedis(scaling.server, 'reverb-ts:restart', async (redis) => {
     const nodesKey = `${scaling.channel}:nodes`;
     const before = await redis.zrange(nodesKey, '0', '-1');
     const received = await redis.publish(`${scaling.channel}:control`, JSON.stringify({ type: 'restart' }));
@@ -30,7 +28,5 @@ export async function broadcastRestart(scaling: ScalingConfig, waitMs: number): 
       remaining = remaining.filter((_, index) => scores[index] !== null);
     }
     return { received, stopped: before.length - remaining.length, registered: before.length };
-  } finally {
-    redis.disconnect();
-  }
+  });
 }
