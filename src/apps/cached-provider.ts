@@ -177,11 +177,7 @@ export class CachedApplicationProvider implements ApplicationProvider {
     this.querying = true;
     try {
       const rows = await this.ask(() => (column === 'key' ? this.store.findByKeys(values) : this.store.findByIds(values)));
-      const found = new Map<string, AppConfig>();
-      for (const row of rows) {
-        const app = this.parse(row);
-        if (app) found.set(app[column], this.remember(app));
-      }
+      const found = this.rememberRows(rows, column);
       for (const [value, waiters] of batch) {
         const app = found.get(value);
         if (!app) this.rememberUnknown(column, value);
@@ -246,6 +242,16 @@ export class CachedApplicationProvider implements ApplicationProvider {
     }
   }
 
+  /** Holds the apps of the rows the schema accepts; returns them by `column`. */
+  private rememberRows(rows: readonly RawApp[], column: Column): Map<string, AppConfig> {
+    const found = new Map<string, AppConfig>();
+    for (const row of rows) {
+      const app = this.parse(row);
+      if (app) found.set(app[column], this.remember(app));
+    }
+    return found;
+  }
+
   /** Holds `app` for a TTL; listeners hear when it differs from what was held. Returns what is held. */
   private remember(app: AppConfig): AppConfig {
     const held = this.byId.get(app.id);
@@ -297,11 +303,7 @@ export class CachedApplicationProvider implements ApplicationProvider {
       } catch {
         return;
       }
-      const found = new Set<string>();
-      for (const row of rows) {
-        const app = this.parse(row);
-        if (app) found.add(this.remember(app).id);
-      }
+      const found = this.rememberRows(rows, 'id');
       for (const id of chunk) if (!found.has(id)) this.rememberUnknown('id', id);
     }
   }
